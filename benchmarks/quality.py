@@ -1,0 +1,103 @@
+"""Quality side by side: tabgan and the ctgan package, 300 epochs each, on UCI Adult.
+
+Fits both with the same CTGAN recipe on adult_train.csv, samples as many rows
+as the training table, saves the synthetic tables under benchmarks/results/,
+then scores each against adult_test.csv with tabgan.evaluate (column shapes,
+pair trends, train-on-synthetic/test-on-real with HistGradientBoosting).
+
+    python benchmarks/quality.py                      # fit both, then evaluate
+    python benchmarks/quality.py --evaluate-only      # score saved tables again
+    python benchmarks/quality.py --epochs 30 --skip-ctgan
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+
+import pandas as pd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "shared", "datasets")
+RESULTS = os.path.join(HERE, "results")
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=300)
+parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--skip-ctgan", action="store_true")
+parser.add_argument("--evaluate-only", action="store_true")
+parser.add_argument("--data", default=DATA)
+parser.add_argument("--only", choices=["tabgan", "ctgan"], help="fit one generator only")
+parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+args = parser.parse_args()
+
+train = pd.read_csv(os.path.join(args.data, "adult_train.csv"))
+test = pd.read_csv(os.path.join(args.data, "adult_test.csv"))
+discrete = [c for c in train.columns if train[c].dtype == object]
+os.makedirs(RESULTS, exist_ok=True)
+timings: dict[str, float] = {}
+
+if args.threads:
+    import torch
+
+    torch.set_num_threads(args.threads)
+if args.only == "tabgan":
+    args.skip_ctgan = True
+
+if not args.evaluate_only and args.only != "ctgan":
+    import tabgan
+
+    t0 = time.perf_counter()
+    synth = tabgan.Synthesizer(epochs=args.epochs, random_state=args.seed, verbose=True)
+    synth.fit(train)
+    timings["tabgan_fit_s"] = time.perf_counter() - t0
+    synth.sample(len(train), random_state=args.seed).to_csv(
+        os.path.join(RESULTS, f"adult_tabgan_{args.epochs}.csv"), index=False
+    )
+    print(f"tabgan: fit {timings['tabgan_fit_s']:.1f} s", flush=True)
+
+if not args.evaluate_only and not args.skip_ctgan:
+    from ctgan import CTGAN
+
+    t0 = time.perf_counter()
+    model = CTGAN(epochs=args.epochs, verbose=False)
+    model.set_random_state(args.seed)
+    model.fit(train, discrete_columns=discrete)
+    timings["ctgan_fit_s"] = time.perf_counter() - t0
+    model.sample(len(train)).to_csv(
+        os.path.join(RESULTS, f"adult_ctgan_{args.epochs}.csv"), index=False
+    )
+    print(f"ctgan: fit {timings['ctgan_fit_s']:.1f} s", flush=True)
+
+from tabgan import evaluate  # noqa: E402
+
+rows = []
+for name in ("tabgan", "ctgan"):
+    path = os.path.join(RESULTS, f"adult_{name}_{args.epochs}.csv")
+    if not os.path.exists(path):
+        continue
+    synthetic = pd.read_csv(path)
+    report = evaluate(train, synthetic, target="income", holdout=test, random_state=args.seed)
+    u = report.utility
+    rows.append(
+        {
+            "generator": name,
+            "epochs": args.epochs,
+            "column_shape": report.column_shape,
+            "pair_trend": report.pair_trend,
+            "overall": report.score,
+            "tstr_macro_f1": u["synthetic"]["f1_macro"],
+            "trtr_macro_f1": u["real"]["f1_macro"],
+            "tstr_roc_auc": u["synthetic"]["roc_auc"],
+            "detection_auc": report.detection_auc,
+            "fit_s": timings.get(f"{name}_fit_s", float("nan")),
+        }
+    )
+table = pd.DataFrame(rows)
+print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+with open(os.path.join(RESULTS, f"quality_{args.epochs}.json"), "w") as fh:
+    json.dump(rows, fh, indent=2)
+print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

@@ -1,0 +1,133 @@
+"""Declarative parameter checks and random-state helpers."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .errors import InvalidParameterError
+
+__all__ = ["Constraint", "validate_params", "check_random_state", "resolve_device"]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One rule: a predicate and the phrase that completes "must be ..."."""
+
+    check: Callable[[Any], bool]
+    description: str
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def int_at_least(lo: int) -> Constraint:
+    return Constraint(lambda v: _is_int(v) and v >= lo, f"an int >= {lo}")
+
+
+def int_or_none_at_least(lo: int) -> Constraint:
+    return Constraint(lambda v: v is None or (_is_int(v) and v >= lo), f"None or an int >= {lo}")
+
+
+def real_in(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> Constraint:
+    def check(v: Any) -> bool:
+        if not _is_real(v):
+            return False
+        return (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+
+    left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
+    return Constraint(check, f"a float in {left}{lo}, {hi}{right}")
+
+
+def one_of(*options: Any) -> Constraint:
+    return Constraint(lambda v: v in options, "one of " + ", ".join(repr(o) for o in options))
+
+
+def int_tuple() -> Constraint:
+    return Constraint(
+        lambda v: isinstance(v, (tuple, list)) and all(_is_int(x) and x >= 1 for x in v),
+        "a tuple of ints >= 1 (layer widths)",
+    )
+
+
+def betas() -> Constraint:
+    return Constraint(
+        lambda v: isinstance(v, (tuple, list))
+        and len(v) == 2
+        and all(_is_real(x) and 0 <= x < 1 for x in v),
+        "a pair of floats in [0, 1)",
+    )
+
+
+def boolean() -> Constraint:
+    return Constraint(lambda v: isinstance(v, (bool, np.bool_)), "a bool")
+
+
+def random_state() -> Constraint:
+    return Constraint(
+        lambda v: v is None or _is_int(v) or isinstance(v, np.random.Generator),
+        "None, an int or a numpy.random.Generator",
+    )
+
+
+def device() -> Constraint:
+    def check(v: Any) -> bool:
+        if isinstance(v, torch.device) or v == "auto":
+            return True
+        try:
+            torch.device(v)
+        except (RuntimeError, TypeError):
+            return False
+        return True
+
+    return Constraint(check, "'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device")
+
+
+def validate_params(owner: str, params: Mapping[str, Any], table: Mapping[str, Constraint]) -> None:
+    for name, rule in table.items():
+        value = params[name]
+        if not rule.check(value):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {owner} must be {rule.description}. "
+                f"Got {value!r} instead."
+            )
+
+
+def check_random_state(seed: Any) -> np.random.Generator:
+    """A NumPy Generator from None, an int or a Generator (which is used as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or _is_int(seed):
+        return np.random.default_rng(seed)
+    raise InvalidParameterError(
+        f"random_state must be None, an int or a numpy.random.Generator. Got {seed!r} instead."
+    )
+
+
+def torch_generator(rng: np.random.Generator, device: torch.device) -> torch.Generator:
+    """A torch.Generator on ``device`` seeded from ``rng``."""
+    g = torch.Generator(device=device)
+    g.manual_seed(int(rng.integers(0, 2**62)))
+    return g
+
+
+def resolve_device(value: Any) -> torch.device:
+    if value == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(value)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidParameterError(
+            f"device={value!r} was requested but CUDA is not available here. "
+            "Use device='auto' or 'cpu'."
+        )
+    return dev

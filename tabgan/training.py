@@ -1,0 +1,221 @@
+"""The training loop of the conditional GAN: one discriminator step, one generator step.
+
+Everything a step needs lives on the training device: the encoded table,
+the sampler's index tensors, the networks. Losses are accumulated as device
+tensors and read once per epoch, so a step never waits for the host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+from .errors import TrainingError
+from .layout import Layout, SegmentIndex
+from .networks import Discriminator, Generator
+from .sampler import ConditionalSampler
+
+__all__ = ["TrainConfig", "Trainer", "activate"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int  # passes over the table (steps per epoch = rows // batch_size)
+    batch_size: int  # rows per step, a multiple of pac
+    embedding_dim: int  # noise dimension
+    generator_lr: float
+    discriminator_lr: float
+    generator_decay: float  # Adam weight decay
+    discriminator_decay: float
+    betas: tuple[float, float]  # Adam betas
+    discriminator_steps: int  # critic updates per generator update
+    loss: str  # "wgan-gp" or "gan"
+    gp_weight: float  # gradient-penalty weight (0 disables it)
+    label_smoothing: float  # one-sided, for loss="gan"
+    tau: float  # Gumbel-softmax temperature
+
+
+def activate(
+    raw: torch.Tensor, seg: SegmentIndex, tau: float, generator: torch.Generator | None
+) -> torch.Tensor:
+    """tanh on value columns, Gumbel-softmax (soft) on every softmax span at once.
+
+    The spans are handled together: a per-span max (for stability, detached:
+    softmax does not depend on it) by ``scatter_reduce``, per-span sums by a
+    matrix product with the span-membership matrix.
+    """
+    out = torch.empty_like(raw)
+    if seg.tanh_cols.numel():
+        out[:, seg.tanh_cols] = torch.tanh(raw[:, seg.tanh_cols])
+    if seg.soft_cols.numel():
+        logits = raw[:, seg.soft_cols]
+        if generator is not None:
+            u = torch.rand(logits.shape, generator=generator, device=raw.device)
+            logits = logits - torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
+        logits = logits / tau
+        idx = seg.soft_segment.expand(logits.shape[0], -1)
+        mx = torch.full(
+            (logits.shape[0], seg.n_segments), -torch.inf, device=raw.device
+        ).scatter_reduce(1, idx, logits.detach(), "amax", include_self=True)
+        e = torch.exp(logits - mx.gather(1, idx))
+        sums = e @ seg.membership
+        out[:, seg.soft_cols] = e / (sums @ seg.membership.T)
+    return out
+
+
+def condition_loss(raw: torch.Tensor, seg: SegmentIndex, flat: torch.Tensor, layout_cols) -> torch.Tensor:
+    """Mean cross-entropy of each row's conditioned span against its category."""
+    target_col = seg.cond_to_output[flat]  # encoded column of the wanted category
+    span_of = layout_cols[target_col]  # (B,) softmax segment of that column
+    logits = raw[:, seg.soft_cols]
+    idx = seg.soft_segment.expand(logits.shape[0], -1)
+    mx = torch.full((logits.shape[0], seg.n_segments), -torch.inf, device=raw.device)
+    mx = mx.scatter_reduce(1, idx, logits.detach(), "amax", include_self=True)
+    lse = torch.log(torch.exp(logits - mx.gather(1, idx)) @ seg.membership) + mx
+    rows = torch.arange(raw.shape[0], device=raw.device)
+    return (lse[rows, span_of] - raw[rows, target_col]).mean()
+
+
+class Trainer:
+    """Runs the GAN updates for a fitted transformer layout."""
+
+    def __init__(
+        self,
+        *,
+        config: TrainConfig,
+        layout: Layout,
+        generator_net: Generator,
+        discriminator: Discriminator,
+        sampler: ConditionalSampler,
+        data: torch.Tensor,
+        rng: torch.Generator,
+    ) -> None:
+        self.cfg = config
+        self.layout = layout
+        self.G = generator_net
+        self.D = discriminator
+        self.sampler = sampler
+        self.data = data
+        self.rng = rng
+        self.device = data.device
+        self.seg = layout.segment_tensors(self.device)
+        # map an encoded column to its softmax segment (for the conditional loss)
+        col_seg = torch.full((layout.width,), -1, dtype=torch.long, device=self.device)
+        if self.seg.soft_cols.numel():
+            col_seg[self.seg.soft_cols] = self.seg.soft_segment
+        self.col_segment = col_seg
+        fused = self.device.type in ("cuda", "cpu")
+        self.opt_g = torch.optim.Adam(
+            self.G.parameters(),
+            lr=config.generator_lr,
+            betas=config.betas,
+            weight_decay=config.generator_decay,
+            fused=fused,
+        )
+        self.opt_d = torch.optim.Adam(
+            self.D.parameters(),
+            lr=config.discriminator_lr,
+            betas=config.betas,
+            weight_decay=config.discriminator_decay,
+            fused=fused,
+        )
+        self.D.generator = rng
+
+    # -------------------------------------------------------------- pieces
+    def _noise(self, batch: int) -> torch.Tensor:
+        return torch.randn(batch, self.cfg.embedding_dim, generator=self.rng, device=self.device)
+
+    def _fake(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        cond, flat = self.sampler.sample_condition(batch, self.rng)
+        raw = self.G(torch.cat([self._noise(batch), cond], dim=1))
+        return activate(raw, self.seg, self.cfg.tau, self.rng), raw, cond, flat
+
+    def _critic_loss(self, real_score: torch.Tensor, fake_score: torch.Tensor) -> torch.Tensor:
+        if self.cfg.loss == "wgan-gp":
+            return fake_score.mean() - real_score.mean()
+        smooth = 1.0 - self.cfg.label_smoothing
+        return F.binary_cross_entropy_with_logits(
+            real_score, torch.full_like(real_score, smooth)
+        ) + F.binary_cross_entropy_with_logits(fake_score, torch.zeros_like(fake_score))
+
+    def gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        pac = self.D.pac
+        alpha = torch.rand(real.shape[0] // pac, 1, 1, generator=self.rng, device=self.device)
+        alpha = alpha.expand(-1, pac, real.shape[1]).reshape(real.shape)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        score = self.D(mixed)
+        (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
+        norm = grad.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
+        return ((norm - 1.0) ** 2).mean()
+
+    # --------------------------------------------------------------- steps
+    def discriminator_step(self) -> torch.Tensor:
+        b = self.cfg.batch_size
+        with torch.no_grad():
+            fake, _, cond, flat = self._fake(b)
+            perm = torch.randperm(b, generator=self.rng, device=self.device)
+            real = self.data[self.sampler.sample_rows(flat[perm], self.rng)]
+            real_in = torch.cat([real, cond[perm]], dim=1)
+            fake_in = torch.cat([fake, cond], dim=1)
+        loss = self._critic_loss(self.D(real_in), self.D(fake_in))
+        if self.cfg.gp_weight > 0:
+            loss = loss + self.cfg.gp_weight * self.gradient_penalty(real_in, fake_in)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        return loss.detach()
+
+    def generator_step(self) -> torch.Tensor:
+        b = self.cfg.batch_size
+        fake, raw, cond, flat = self._fake(b)
+        self.D.requires_grad_(False)
+        score = self.D(torch.cat([fake, cond], dim=1))
+        self.D.requires_grad_(True)
+        if self.cfg.loss == "wgan-gp":
+            loss = -score.mean()
+        else:
+            loss = F.binary_cross_entropy_with_logits(score, torch.ones_like(score))
+        if self.sampler.n_columns:
+            loss = loss + condition_loss(raw, self.seg, flat, self.col_segment)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        return loss.detach()
+
+    # --------------------------------------------------------------- epochs
+    def run(self, epochs: int, *, verbose: bool = False) -> list[dict[str, float]]:
+        steps = max(self.data.shape[0] // self.cfg.batch_size, 1)
+        history: list[dict[str, float]] = []
+        bar = None
+        if verbose:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=epochs, desc="tabgan", unit="epoch")
+        self.G.train()
+        self.D.train()
+        try:
+            for epoch in range(epochs):
+                loss_d = torch.zeros((), device=self.device)
+                loss_g = torch.zeros((), device=self.device)
+                for _ in range(steps):
+                    for _ in range(self.cfg.discriminator_steps):
+                        loss_d += self.discriminator_step()
+                    loss_g += self.generator_step()
+                d = float(loss_d) / (steps * self.cfg.discriminator_steps)  # one sync per epoch
+                g = float(loss_g) / steps
+                if not (torch.isfinite(torch.tensor([d, g])).all()):
+                    raise TrainingError(
+                        f"Training diverged at epoch {epoch + 1}: discriminator loss {d}, "
+                        f"generator loss {g}. Try lower learning rates, loss='wgan-gp' with "
+                        "gp_weight=10, or check the data for extreme values."
+                    )
+                history.append({"epoch": epoch + 1, "discriminator": d, "generator": g})
+                if bar is not None:
+                    bar.set_postfix(loss_d=f"{d:.3f}", loss_g=f"{g:.3f}")
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        return history

@@ -1,0 +1,505 @@
+"""Reversible encoding of a mixed-type table into a float32 matrix.
+
+Continuous, integer and datetime columns get mode-specific normalisation: a
+variational Gaussian mixture per column (:mod:`tabgan.mixture`), each value
+encoded as the one-hot of a mode drawn from its posterior plus a scalar
+``(x - mean_k) / (4 std_k)`` in ``[-1, 1]``. Discrete and boolean columns are
+one-hot encoded. Missing values are modelled: a two-way "missing" indicator
+for numeric columns, a category of their own for discrete columns.
+
+Everything is vectorised over rows; the fitted state is plain numbers and
+lists, so it serialises to JSON (see :mod:`tabgan.persistence`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidDataError, NotFittedError
+from .layout import Layout, Span
+from .metadata import ColumnMetadata, Metadata
+from .mixture import fit_mixtures
+
+__all__ = ["DataTransformer", "check_dataframe"]
+
+_MISSING = "__tabgan_missing__"  # JSON stand-in for a NaN category
+_OTHER = "__tabgan_other__"  # the bucket of rare values of high-cardinality columns
+
+
+@dataclass
+class NumericInfo:
+    name: str
+    kind: str  # continuous | integer | datetime
+    dtype: str
+    means: list[float] = field(default_factory=list)
+    stds: list[float] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    scales: list[float] = field(default_factory=list)  # reach of each mode: >= 4 std
+    lower: float = 0.0
+    upper: float = 0.0
+    has_missing: bool = False
+    missing_rate: float = 0.0
+    missing_counts: list[int] = field(default_factory=list)  # [present, missing] rows
+    constant: float | None = None  # set when every non-missing value is equal
+    all_missing: bool = False
+
+
+@dataclass
+class DiscreteInfo:
+    name: str
+    kind: str  # discrete | boolean
+    dtype: str
+    categories: list[Any] = field(default_factory=list)  # _MISSING / _OTHER may appear
+    counts: list[int] = field(default_factory=list)
+    pandas_categories: list[Any] | None = None  # for `category` dtype
+    ordered: bool = False
+    other_values: list[Any] = field(default_factory=list)
+    other_counts: list[int] = field(default_factory=list)
+
+
+def check_dataframe(df: Any, *, min_rows: int = 2) -> pd.DataFrame:
+    """Raise :class:`InvalidDataError` for tables tabgan cannot learn from."""
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidDataError(
+            f"Expected a pandas DataFrame, got {type(df).__name__}. "
+            "Wrap your data with pandas.DataFrame(...) first."
+        )
+    if df.shape[1] == 0:
+        raise InvalidDataError("The table has no columns; pass a DataFrame with data in it.")
+    if len(df) < min_rows:
+        raise InvalidDataError(
+            f"The table has {len(df)} row(s); tabgan needs at least {min_rows} rows to learn "
+            "a distribution (in practice, hundreds or more)."
+        )
+    dup = df.columns[df.columns.duplicated()].tolist()
+    if dup:
+        raise InvalidDataError(
+            f"Duplicate column names: {dup}. Rename them so every column name is unique."
+        )
+    bad = [c for c in df.columns if not isinstance(c, str)]
+    if bad:
+        raise InvalidDataError(
+            f"Column names must be strings; got {bad[:5]}. "
+            "Use df.columns = df.columns.astype(str)."
+        )
+    return df
+
+
+def _type_family(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "bool"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return "number"
+    if isinstance(v, str):
+        return "str"
+    return type(v).__name__
+
+
+class DataTransformer:
+    """Encode a DataFrame into a float32 matrix and decode it back.
+
+    Parameters
+    ----------
+    n_modes:
+        Maximum number of mixture components per numeric column.
+    weight_threshold:
+        Components with a smaller weight are dropped.
+    max_gmm_samples:
+        Numeric columns with more values are fitted on a random subsample of
+        this size (``None``: never subsample).
+    max_categories:
+        Discrete columns with more distinct values keep the most frequent
+        ``max_categories - 1`` as categories; the rest share one bucket and
+        are drawn back by their observed frequencies.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_modes: int = 10,
+        weight_threshold: float = 0.005,
+        max_gmm_samples: int | None = 10_000,
+        max_categories: int = 1000,
+    ) -> None:
+        self.n_modes = n_modes
+        self.weight_threshold = weight_threshold
+        self.max_gmm_samples = max_gmm_samples
+        self.max_categories = max_categories
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self, df: pd.DataFrame, metadata: Metadata | None = None, *, rng: np.random.Generator
+    ) -> "DataTransformer":
+        check_dataframe(df)
+        meta = metadata if metadata is not None else Metadata.detect(df)
+        missing = [c for c in df.columns if c not in meta.columns]
+        extra = [c for c in meta.columns if c not in df.columns]
+        if missing or extra:
+            raise InvalidDataError(
+                f"Metadata and table disagree: columns without metadata {missing}, "
+                f"metadata for absent columns {extra}."
+            )
+        infos: list[NumericInfo | DiscreteInfo] = []
+        to_fit: list[tuple[NumericInfo, np.ndarray]] = []
+        for name in df.columns:
+            cm = meta[name]
+            if cm.is_numeric:
+                info, values = self._fit_numeric(name, df[name], cm)
+                infos.append(info)
+                if values is not None:
+                    to_fit.append((info, values))
+            else:
+                infos.append(self._fit_discrete(name, df[name], cm))
+        fitted = fit_mixtures(
+            [v for _, v in to_fit],
+            n_components=self.n_modes,
+            weight_threshold=self.weight_threshold,
+            max_samples=self.max_gmm_samples,
+            rng=rng,
+        )
+        for (info, values), params in zip(to_fit, fitted):
+            info.means = params.means.tolist()
+            info.stds = params.stds.tolist()
+            info.weights = params.weights.tolist()
+            info.scales = _mode_scales(params.means, params.stds, params.weights, values)
+        self.metadata_ = meta
+        self.columns_ = list(df.columns)
+        self.infos_ = infos
+        self.layout_ = self._build_layout()
+        return self
+
+    @staticmethod
+    def _numeric_values(name: str, series: pd.Series, kind: str) -> np.ndarray:
+        """float64 values with NaN for missing; raises on inf or non-numeric data."""
+        if kind == "datetime":
+            try:
+                ts = pd.to_datetime(series)
+            except (ValueError, TypeError) as exc:
+                raise InvalidDataError(
+                    f"Column {name!r} is declared datetime but cannot be parsed as dates: {exc}"
+                ) from exc
+            if getattr(ts.dt, "tz", None) is not None:
+                ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+            values = ts.astype("datetime64[ns]").to_numpy().astype("int64").astype(np.float64)
+            values[ts.isna().to_numpy()] = np.nan
+            return values
+        if pd.api.types.is_bool_dtype(series.dtype):
+            return series.astype("float64").to_numpy()
+        try:
+            values = pd.to_numeric(series, errors="raise").astype("float64").to_numpy()
+        except (ValueError, TypeError) as exc:
+            raise InvalidDataError(
+                f"Column {name!r} is treated as {kind} but holds non-numeric values "
+                f"({exc}). Declare it discrete with metadata={{{name!r}: 'discrete'}} "
+                "or clean the values."
+            ) from exc
+        if np.isinf(values).any():
+            raise InvalidDataError(
+                f"Column {name!r} contains infinite values. Replace them with NaN "
+                "(df.replace([np.inf, -np.inf], np.nan)) or with finite bounds."
+            )
+        return values
+
+    def _fit_numeric(
+        self, name: str, series: pd.Series, cm: ColumnMetadata
+    ) -> tuple[NumericInfo, np.ndarray | None]:
+        values = self._numeric_values(name, series, cm.kind)
+        isnan = np.isnan(values)
+        info = NumericInfo(name=name, kind=cm.kind, dtype=_dtype_str(series))
+        info.has_missing = bool(isnan.any())
+        info.missing_rate = float(isnan.mean())
+        info.missing_counts = [int((~isnan).sum()), int(isnan.sum())]
+        finite = values[~isnan]
+        if len(finite) == 0:
+            info.all_missing = True
+            warnings.warn(
+                f"Column {name!r} is entirely missing; it will be sampled as all-missing.",
+                stacklevel=4,
+            )
+            return info, None
+        info.lower = float(finite.min()) if cm.lower is None else float(cm.lower)
+        info.upper = float(finite.max()) if cm.upper is None else float(cm.upper)
+        if finite.min() == finite.max():
+            info.constant = float(finite[0])
+            warnings.warn(
+                f"Column {name!r} is constant; it will be sampled as that constant.",
+                stacklevel=4,
+            )
+            return info, None
+        return info, finite
+
+    def _fit_discrete(self, name: str, series: pd.Series, cm: ColumnMetadata) -> DiscreteInfo:
+        info = DiscreteInfo(name=name, kind=cm.kind, dtype=_dtype_str(series))
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            info.pandas_categories = [_py(v) for v in series.cat.categories]
+            info.ordered = bool(series.cat.ordered)
+        values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
+        nonnull = values.dropna()
+        if series.dtype == object and len(nonnull):
+            families = set(nonnull.map(_type_family).unique())
+            if len(families) > 1:
+                raise InvalidDataError(
+                    f"Column {name!r} mixes value types {sorted(families)}. Convert it to one "
+                    f"type first, e.g. df[{name!r}] = df[{name!r}].astype(str)."
+                )
+        counts = nonnull.value_counts(sort=True)
+        cats = [_py(v) for v in counts.index]
+        cnts = [int(c) for c in counts.to_numpy()]
+        if cm.categories is not None:
+            declared = [_py(v) for v in cm.categories]
+            seen = dict(zip(cats, cnts))
+            undeclared = [c for c in cats if c not in seen or c not in declared]
+            if undeclared:
+                raise InvalidDataError(
+                    f"Column {name!r} holds values not in its declared categories: "
+                    f"{undeclared[:5]}. Add them to the metadata or clean the data."
+                )
+            cats, cnts = declared, [seen.get(c, 0) for c in declared]
+        elif len(cats) > self.max_categories:
+            keep = self.max_categories - 1
+            info.other_values = cats[keep:]
+            info.other_counts = cnts[keep:]
+            cats = cats[:keep] + [_OTHER]
+            cnts = cnts[:keep] + [sum(info.other_counts)]
+        n_missing = int(series.isna().sum())
+        if n_missing:
+            cats.append(_MISSING)
+            cnts.append(n_missing)
+        info.categories = cats
+        info.counts = cnts
+        if len(cats) == 1 and cm.categories is None:
+            warnings.warn(
+                f"Column {name!r} has a single value; it will be sampled as that constant.",
+                stacklevel=4,
+            )
+        return info
+
+    def _build_layout(self) -> Layout:
+        spans: list[Span] = []
+        pos = 0
+
+        def add(column: str, role: str, width: int) -> None:
+            nonlocal pos
+            spans.append(Span(column, role, pos, pos + width))
+            pos += width
+
+        for info in self.infos_:
+            if isinstance(info, NumericInfo):
+                if info.means:
+                    add(info.name, "value", 1)
+                    add(info.name, "mode", len(info.means))
+                if info.has_missing and not info.all_missing:
+                    add(info.name, "missing", 2)
+            elif len(info.categories) >= 2:
+                add(info.name, "category", len(info.categories))
+        return Layout(tuple(spans))
+
+    # ------------------------------------------------------------ transform
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "layout_"):
+            raise NotFittedError("This DataTransformer is not fitted yet; call fit first.")
+
+    @property
+    def output_width(self) -> int:
+        self._check_fitted()
+        return self.layout_.width
+
+    def transform(self, df: pd.DataFrame, *, rng: np.random.Generator) -> np.ndarray:
+        """Encode ``df`` (same columns as at fit) into a float32 matrix."""
+        self._check_fitted()
+        missing = [c for c in self.columns_ if c not in df.columns]
+        if missing:
+            raise InvalidDataError(f"The table lacks columns seen at fit: {missing}.")
+        out = np.zeros((len(df), self.layout_.width), dtype=np.float32)
+        spans = {(s.column, s.role): s for s in self.layout_.spans}
+        rows = np.arange(len(df))
+        for info in self.infos_:
+            series = df[info.name]
+            if isinstance(info, NumericInfo):
+                values = self._numeric_values(info.name, series, info.kind)
+                isnan = np.isnan(values)
+                miss = spans.get((info.name, "missing"))
+                if miss is not None:
+                    out[rows, miss.start + isnan.astype(np.int64)] = 1.0
+                if not info.means:
+                    continue
+                filled = np.where(isnan, info.means[int(np.argmax(info.weights))], values)
+                mode, scalar = self._encode_modes(info, filled, rng)
+                out[:, spans[(info.name, "value")].start] = scalar
+                out[rows, spans[(info.name, "mode")].start + mode] = 1.0
+            else:
+                span = spans.get((info.name, "category"))
+                if span is None:
+                    continue
+                codes = self.category_codes(info, series)
+                out[rows, span.start + codes] = 1.0
+        return out
+
+    @staticmethod
+    def category_codes(info: DiscreteInfo, series: pd.Series) -> np.ndarray:
+        """Index of each value in ``info.categories`` (missing and rare values mapped)."""
+        lookup = {c: i for i, c in enumerate(info.categories)}
+        values = series.astype(object)
+        isna = values.isna().to_numpy()
+        mapped = values.map(lambda v: lookup.get(_py(v), -1) if v is not None else -1)
+        codes = np.asarray(mapped, dtype=np.int64)
+        if _MISSING in lookup:
+            codes[isna] = lookup[_MISSING]
+        if (codes < 0).any():
+            if _OTHER in lookup:
+                codes[codes < 0] = lookup[_OTHER]
+            else:
+                unknown = values[codes < 0].unique()[:5].tolist()
+                raise InvalidDataError(
+                    f"Column {info.name!r} holds values unseen at fit: {unknown}."
+                )
+        return codes
+
+    @staticmethod
+    def _encode_modes(
+        info: NumericInfo, values: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        means = np.asarray(info.means)
+        scales = np.asarray(info.scales)
+        logp = _log_posterior(means, np.asarray(info.stds), np.asarray(info.weights), values)
+        # a mode may only take values it can represent within (-1, 1); the most likely
+        # mode always can (see _mode_scales), so every row keeps at least one choice
+        reach = np.abs(values[:, None] - means[None, :]) <= 0.99 * scales[None, :]
+        best = logp.argmax(axis=1)
+        reach[np.arange(len(values)), best] = True
+        p = np.where(reach, np.exp(logp - logp.max(axis=1, keepdims=True)), 0.0)
+        cum = np.cumsum(p, axis=1)
+        u = rng.random(len(values)) * cum[:, -1]
+        mode = np.minimum((cum < u[:, None]).sum(axis=1), len(means) - 1)
+        mode = np.where(reach[np.arange(len(values)), mode], mode, best)
+        scalar = np.clip((values - means[mode]) / scales[mode], -0.99, 0.99)
+        return mode, scalar.astype(np.float32)
+
+    # ---------------------------------------------------- inverse transform
+    def inverse_transform(self, data: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
+        """Decode an encoded (or generated) matrix back into a DataFrame."""
+        self._check_fitted()
+        data = np.asarray(data)
+        if data.ndim != 2 or data.shape[1] != self.layout_.width:
+            raise InvalidDataError(
+                f"Expected an array of shape (n, {self.layout_.width}); got {data.shape}."
+            )
+        n = data.shape[0]
+        spans = {(s.column, s.role): s for s in self.layout_.spans}
+        cols: dict[str, pd.Series] = {}
+        for info in self.infos_:
+            if isinstance(info, NumericInfo):
+                cols[info.name] = self._decode_numeric(info, data, spans, n)
+            else:
+                cols[info.name] = self._decode_discrete(info, data, spans, n, rng)
+        return pd.DataFrame(cols, columns=self.columns_)
+
+    def _decode_numeric(self, info: NumericInfo, data, spans, n: int) -> pd.Series:
+        if info.all_missing:
+            values = np.full(n, np.nan)
+        elif info.constant is not None:
+            values = np.full(n, info.constant)
+        else:
+            vspan, mspan = spans[(info.name, "value")], spans[(info.name, "mode")]
+            mode = data[:, mspan.start : mspan.end].argmax(axis=1)
+            scalar = np.clip(data[:, vspan.start].astype(np.float64), -1.0, 1.0)
+            values = scalar * np.asarray(info.scales)[mode] + np.asarray(info.means)[mode]
+            values = np.clip(values, info.lower, info.upper)
+        if info.kind in ("integer", "datetime") and not info.all_missing:
+            values = np.round(values)
+        miss = spans.get((info.name, "missing"))
+        if miss is not None:
+            values = np.where(data[:, miss.start : miss.end].argmax(axis=1) == 1, np.nan, values)
+        return _restore_numeric(info, values)
+
+    def _decode_discrete(self, info: DiscreteInfo, data, spans, n: int, rng) -> pd.Series:
+        span = spans.get((info.name, "category"))
+        if span is None:
+            codes = np.zeros(n, dtype=np.int64)
+        else:
+            codes = data[:, span.start : span.end].argmax(axis=1)
+        cats = np.empty(len(info.categories), dtype=object)
+        cats[:] = [np.nan if c == _MISSING else c for c in info.categories]
+        values = cats[codes]
+        if info.other_values:
+            is_other = codes == info.categories.index(_OTHER)
+            if is_other.any():
+                p = np.asarray(info.other_counts, dtype=np.float64)
+                pool = np.empty(len(info.other_values), dtype=object)
+                pool[:] = info.other_values
+                values[is_other] = pool[rng.choice(len(pool), size=int(is_other.sum()), p=p / p.sum())]
+        return _restore_discrete(info, values)
+
+
+def _log_posterior(means, stds, weights, values) -> np.ndarray:
+    z = (values[:, None] - means[None, :]) / stds[None, :]
+    return np.log(weights)[None, :] - np.log(stds)[None, :] - 0.5 * z * z
+
+
+def _mode_scales(means, stds, weights, values: np.ndarray) -> list[float]:
+    """Per mode, the larger of 4 std and the farthest value it is most likely for.
+
+    CTGAN's encoding divides by 4 std and clips at 0.99, which loses outliers
+    beyond the reach of every mode. Widening a mode's scale to cover the values
+    it owns keeps ``inverse_transform(transform(x)) == x`` for every fitted value.
+    """
+    scales = 4.0 * np.asarray(stds, dtype=np.float64)
+    best = _log_posterior(means, stds, weights, values).argmax(axis=1)
+    far = np.zeros(len(means))
+    np.maximum.at(far, best, np.abs(values - means[best]))
+    return np.maximum(scales, far / 0.985).tolist()
+
+
+# --------------------------------------------------------------- dtype helpers
+def _dtype_str(series: pd.Series) -> str:
+    return str(series.dtype)
+
+
+def _py(v: Any) -> Any:
+    """Plain Python scalar (JSON-friendly) for numpy / pandas scalars."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _restore_numeric(info: NumericInfo, values: np.ndarray) -> pd.Series:
+    dtype = info.dtype
+    if info.kind == "datetime":
+        ts = pd.Series(pd.to_datetime(values, unit="ns"))
+        if "UTC" in dtype or "," in dtype:
+            tz = dtype.split(",", 1)[1].strip(" ]") if "," in dtype else "UTC"
+            ts = ts.dt.tz_localize("UTC").dt.tz_convert(tz)
+        return ts
+    has_nan = np.isnan(values).any()
+    try:
+        if dtype in ("bool", "boolean"):
+            return pd.Series(values).astype("boolean" if has_nan else "bool")
+        if has_nan and np.dtype(dtype).kind in "iub" if dtype[0].islower() else False:
+            return pd.Series(values).astype(dtype.capitalize())  # int64 -> Int64 (nullable)
+        return pd.Series(values).astype(dtype)
+    except (TypeError, ValueError):
+        return pd.Series(values)
+
+
+def _restore_discrete(info: DiscreteInfo, values: np.ndarray) -> pd.Series:
+    s = pd.Series(values, dtype=object)
+    if info.pandas_categories is not None:
+        return pd.Series(
+            pd.Categorical(values, categories=info.pandas_categories, ordered=info.ordered)
+        )
+    dtype = info.dtype
+    try:
+        if dtype == "bool":
+            return s.astype("bool") if not s.isna().any() else s.astype("boolean")
+        if dtype == "object":
+            return s
+        return s.astype(dtype)
+    except (TypeError, ValueError):
+        return s

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tabgan.cli import main
+
+from .conftest import make_mixed
+
+TINY_ARGS = ["--epochs", "2", "--batch-size", "40", "--pac", "4", "--seed", "0", "--quiet", "--device", "cpu"]
+
+
+@pytest.fixture
+def csv(tmp_path):
+    path = tmp_path / "data.csv"
+    make_mixed().to_csv(path, index=False)
+    return path
+
+
+def test_fit_then_sample_csv_and_parquet(csv, tmp_path, capsys):
+    model = tmp_path / "m.tabgan"
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--discrete", "count"]) == 0
+    assert "model written" in capsys.readouterr().out
+    out_csv = tmp_path / "out.csv"
+    assert main(["sample", str(model), "-n", "60", "-o", str(out_csv), "--seed", "1",
+                 "--condition", "color=red", "--condition", "flag=True"]) == 0
+    out = pd.read_csv(out_csv)
+    assert len(out) == 60 and (out["color"] == "red").all() and out["flag"].all()
+    out_pq = tmp_path / "out.parquet"
+    assert main(["sample", str(model), "-n", "10", "-o", str(out_pq), "--seed", "1"]) == 0
+    assert len(pd.read_parquet(out_pq)) == 10
+
+
+def test_cli_errors_are_one_line(csv, tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "m.tabgan")]) == 2
+    err = capsys.readouterr().err
+    assert "No such file" in err and "Traceback" not in err
+    assert main(["fit", str(csv), "-o", str(tmp_path / "m.tabgan"), "--epochs", "0"]) == 2
+    assert "'epochs' parameter" in capsys.readouterr().err
+    model = tmp_path / "m.tabgan"
+    main(["fit", str(csv), "-o", str(model), *TINY_ARGS])
+    assert main(["sample", str(model), "-n", "5", "-o", str(tmp_path / "o.csv"),
+                 "--condition", "color=purple"]) == 2
+    assert "no category" in capsys.readouterr().err
+    assert main(["sample", str(model), "-n", "5", "-o", str(tmp_path / "o.csv"),
+                 "--condition", "color"]) == 2
+
+
+def test_fit_with_metadata_file(csv, tmp_path):
+    meta = tmp_path / "meta.json"
+    meta.write_text('{"columns": {"count": {"kind": "discrete"}}}')
+    model = tmp_path / "m.tabgan"
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--metadata", str(meta)]) == 0
+    from tabgan import load
+
+    assert load(str(model)).metadata_["count"].kind == "discrete"
+
+
+def test_demo_runs(capsys, tmp_path):
+    out = tmp_path / "demo.csv"
+    assert main(["demo", "--epochs", "1", "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "UCI Adult" in text and "real vs synthetic" in text
+    assert len(pd.read_csv(out)) == 3000

@@ -1,0 +1,343 @@
+"""Contract tests of the Synthesizer estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import tabgan
+from tabgan import (
+    ConditionError,
+    InvalidDataError,
+    InvalidParameterError,
+    NotFittedError,
+    Synthesizer,
+    TabganError,
+    TrainingError,
+)
+
+from .conftest import TINY, make_mixed
+
+
+def fit_tiny(df, **kw):
+    params = {**TINY, "random_state": 0, **kw}
+    return Synthesizer(**params).fit(df)
+
+
+def test_fit_returns_self_and_sets_fitted_attributes(mixed):
+    synth = Synthesizer(**TINY, random_state=0)
+    assert synth.fit(mixed) is synth
+    for attr in ("metadata_", "transformer_", "generator_", "loss_history_", "device_"):
+        assert hasattr(synth, attr)
+    assert list(synth.loss_history_.columns) == ["epoch", "discriminator", "generator"]
+    assert len(synth.loss_history_) == TINY["epochs"]
+
+
+def test_init_only_stores_parameters():
+    synth = Synthesizer(epochs=-5, pac="bad")  # validation happens in fit, not here
+    assert synth.epochs == -5 and synth.pac == "bad"
+    assert not hasattr(synth, "generator_")
+
+
+def test_defaults_follow_ctgan_recipe():
+    p = Synthesizer().get_params()
+    assert p["epochs"] == 300 and p["batch_size"] == 500 and p["pac"] == 10
+    assert p["embedding_dim"] == 128
+    assert tuple(p["generator_dim"]) == (256, 256) and tuple(p["discriminator_dim"]) == (256, 256)
+    assert p["generator_lr"] == 2e-4 and p["discriminator_lr"] == 2e-4
+    assert tuple(p["betas"]) == (0.5, 0.9)
+    assert p["generator_decay"] == 1e-6 and p["discriminator_decay"] == 1e-6
+    assert p["tau"] == 0.2 and p["gp_weight"] == 10 and p["log_frequency"] is True
+    assert p["device"] == "auto"
+
+
+def test_keyword_only():
+    with pytest.raises(TypeError):
+        Synthesizer(300)  # type: ignore[misc]
+
+
+def test_sample_before_fit_raises():
+    with pytest.raises(NotFittedError, match="fit"):
+        Synthesizer().sample(10)
+    with pytest.raises(NotFittedError):
+        Synthesizer().save("x.tabgan")
+
+
+BAD_PARAMS = [
+    ("epochs", 0), ("epochs", 1.5), ("batch_size", 1), ("pac", 0), ("embedding_dim", 0),
+    ("generator_dim", (0,)), ("discriminator_dim", "256"), ("generator_lr", 0.0),
+    ("discriminator_lr", -1.0), ("generator_decay", -0.1), ("betas", (0.5,)),
+    ("betas", (1.5, 0.9)), ("discriminator_steps", 0), ("loss", "hinge"),
+    ("gp_weight", -1.0), ("spectral_norm", "yes"), ("label_smoothing", 0.7), ("dropout", 1.0),
+    ("tau", 0.0), ("log_frequency", 1), ("n_modes", 0), ("weight_threshold", 1.0),
+    ("max_gmm_samples", 5), ("max_categories", 1), ("device", "gpu9"), ("verbose", None),
+    ("random_state", "seed"), ("epochs", True),
+]
+
+
+@pytest.mark.parametrize("name,value", BAD_PARAMS)
+def test_each_invalid_parameter_raises(name, value, mixed):
+    params = {**TINY, name: value}
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of Synthesizer"):
+        Synthesizer(**params).fit(mixed)
+
+
+def test_cross_parameter_rules(mixed):
+    with pytest.raises(InvalidParameterError, match="multiple of 'pac'"):
+        Synthesizer(**{**TINY, "batch_size": 42, "pac": 4}).fit(mixed)
+    with pytest.raises(InvalidParameterError, match="label_smoothing"):
+        Synthesizer(**{**TINY, "label_smoothing": 0.1}).fit(mixed)
+
+
+def test_set_params_rejects_typos():
+    with pytest.raises(InvalidParameterError, match="epoch"):
+        Synthesizer().set_params(epoch=3)
+    assert Synthesizer().set_params(epochs=3).epochs == 3
+
+
+def test_same_seed_same_model_and_samples(mixed):
+    a = fit_tiny(mixed).sample(100, random_state=5)
+    b = fit_tiny(mixed).sample(100, random_state=5)
+    pd.testing.assert_frame_equal(a, b)
+    c = fit_tiny(mixed, random_state=1).sample(100, random_state=5)
+    assert not a.equals(c)
+
+
+def test_seeded_sampling_repeats_and_unseeded_continues(mixed):
+    synth = fit_tiny(mixed)
+    pd.testing.assert_frame_equal(synth.sample(50, random_state=3), synth.sample(50, random_state=3))
+    assert not synth.sample(50).equals(synth.sample(50))
+
+
+def test_no_global_rng_use(mixed):
+    torch.manual_seed(123)
+    np.random.seed(123)
+    before_t = torch.get_rng_state().clone()
+    before_np = np.random.get_state()[1].copy()
+    synth = fit_tiny(mixed)
+    synth.sample(30, random_state=1)
+    assert torch.equal(before_t, torch.get_rng_state())
+    assert np.array_equal(before_np, np.random.get_state()[1])
+
+
+def test_numpy_generator_random_state(mixed):
+    a = fit_tiny(mixed, random_state=np.random.default_rng(7)).sample(20, random_state=1)
+    b = fit_tiny(mixed, random_state=np.random.default_rng(7)).sample(20, random_state=1)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_output_has_same_columns_order_dtypes(adult):
+    out = fit_tiny(adult).sample(123, random_state=0)
+    assert list(out.columns) == list(adult.columns)
+    assert (out.dtypes == adult.dtypes).all()
+    assert len(out) == 123
+
+
+def test_dtype_zoo_round_trips():
+    rng = np.random.default_rng(0)
+    n = 120
+    df = pd.DataFrame(
+        {
+            "f64": rng.normal(size=n),
+            "f32": rng.normal(size=n).astype("float32"),
+            "i64": rng.integers(-5, 100, n),
+            "i32": rng.integers(0, 9, n).astype("int32"),
+            "nullable_int": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 9, n)), dtype="Int64"),
+            "b": rng.random(n) < 0.5,
+            "nb": pd.array(np.where(rng.random(n) < 0.2, None, rng.random(n) < 0.5), dtype="boolean"),
+            "cat": pd.Categorical(rng.choice(["lo", "mid", "hi"], n), categories=["lo", "mid", "hi"], ordered=True),
+            "s": pd.array(rng.choice(["a", "b"], n), dtype="string"),
+            "obj": rng.choice(["p", "q", "r"], n).astype(object),
+            "when": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D"),
+            "when_tz": (pd.to_datetime("2021-06-01") + pd.to_timedelta(rng.integers(0, 50, n), unit="h")).tz_localize("Europe/Paris"),
+        }
+    )
+    synth = fit_tiny(df)
+    out = synth.sample(80, random_state=0)
+    for col in df.columns:
+        assert out[col].dtype == df[col].dtype, col
+    assert out["cat"].cat.ordered and list(out["cat"].cat.categories) == ["lo", "mid", "hi"]
+    # integers are whole and every numeric value stays inside the observed range
+    for col in ("f64", "f32", "i64", "i32"):
+        assert out[col].min() >= df[col].min() and out[col].max() <= df[col].max()
+    assert out["when"].min() >= df["when"].min() and out["when"].max() <= df["when"].max()
+
+
+def test_missing_values_come_back_at_the_real_rate():
+    rng = np.random.default_rng(1)
+    n = 400
+    x = rng.normal(50, 10, n)
+    x[rng.random(n) < 0.3] = np.nan
+    c = rng.choice(["a", "b", "c"], n).astype(object)
+    c[rng.random(n) < 0.2] = None
+    df = pd.DataFrame({"x": x, "c": c})
+    synth = Synthesizer(**{**TINY, "epochs": 100}, random_state=0).fit(df)
+    out = synth.sample(3000, random_state=0)
+    assert abs(out["x"].isna().mean() - df["x"].isna().mean()) < 0.08
+    assert abs(out["c"].isna().mean() - df["c"].isna().mean()) < 0.08
+    assert out["x"].notna().any() and out["c"].notna().any()
+
+
+def test_constant_and_all_nan_columns_just_work():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {"x": rng.normal(size=100), "const": 7.0, "const_cat": "same", "nan": np.nan}
+    )
+    with pytest.warns(UserWarning):
+        synth = fit_tiny(df)
+    out = synth.sample(50, random_state=0)
+    assert (out["const"] == 7.0).all() and (out["const_cat"] == "same").all()
+    assert out["nan"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "frame,match",
+    [
+        (pd.DataFrame(), "no columns"),
+        (pd.DataFrame({"a": []}), "0 row"),
+        (pd.DataFrame({"a": [1.0]}), "1 row"),
+        (pd.DataFrame({"a": [1.0, np.inf, 2.0]}), "infinite"),
+        (pd.DataFrame({"a": [1.0, -np.inf, 2.0]}), "infinite"),
+        (pd.DataFrame({"a": ["x", 1, 2.5, "y"]}), "mixes value types"),
+        (pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"]), "Duplicate column"),
+        (pd.DataFrame({0: [1.0, 2.0]}), "strings"),
+    ],
+)
+def test_bad_input_raises_clear_errors(frame, match):
+    with pytest.raises(InvalidDataError, match=match):
+        Synthesizer(**TINY).fit(frame)
+
+
+def test_not_a_dataframe():
+    with pytest.raises(InvalidDataError, match="DataFrame"):
+        Synthesizer(**TINY).fit(np.zeros((10, 2)))
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, "10", None])
+def test_sample_bad_n(mixed, n):
+    synth = fit_tiny(mixed)
+    with pytest.raises(InvalidParameterError, match="positive int"):
+        synth.sample(n)
+
+
+def test_metadata_override_and_bad_metadata(mixed):
+    synth = fit_tiny(mixed, epochs=1).__class__(**TINY).fit(mixed, metadata={"count": "discrete"})
+    assert synth.metadata_["count"].kind == "discrete"
+    assert set(synth.sample(200, random_state=0)["count"]).issubset(set(mixed["count"]))
+    with pytest.raises(InvalidDataError, match="not in the table"):
+        Synthesizer(**TINY).fit(mixed, metadata={"nope": "discrete"})
+    with pytest.raises(InvalidDataError, match="non-numeric"):
+        Synthesizer(**TINY).fit(mixed, metadata={"color": "continuous"})
+
+
+# --------------------------------------------------------------- conditions
+def test_conditions_are_exact(adult):
+    synth = fit_tiny(adult, epochs=3)
+    out = synth.sample(300, conditions={"sex": "Female", "race": "White"}, random_state=0)
+    assert len(out) == 300
+    assert (out["sex"] == "Female").all() and (out["race"] == "White").all()
+    out = synth.sample(50, conditions={"workclass": None}, random_state=0)
+    assert out["workclass"].isna().all()
+
+
+def test_boolean_condition(mixed):
+    out = fit_tiny(mixed).sample(40, conditions={"flag": True}, random_state=0)
+    assert out["flag"].all()
+
+
+@pytest.mark.parametrize(
+    "conditions,match",
+    [
+        ({"nope": "x"}, "Unknown column"),
+        ({"color": "purple"}, "no category"),
+        ({"x": 1.0}, "discrete and boolean"),
+        (["color"], "dict"),
+    ],
+)
+def test_bad_conditions(mixed, conditions, match):
+    synth = fit_tiny(mixed)
+    with pytest.raises(ConditionError, match=match):
+        synth.sample(10, conditions=conditions)
+
+
+def test_unreachable_condition_stops_with_error(mixed):
+    synth = fit_tiny(mixed)
+    layout = synth.transformer_.layout_
+    span = next(s for s in layout.spans if s.column == "color")
+    red = synth.transformer_.infos_[2].categories.index("red")
+
+    class AlwaysRed(torch.nn.Module):
+        def forward(self, x):
+            out = torch.zeros(x.shape[0], layout.width)
+            out[:, span.start + red] = 50.0
+            return out
+
+    synth.generator_ = AlwaysRed()
+    other = next(c for c in ("green", "blue"))
+    with pytest.raises(ConditionError, match="too rare"):
+        synth.sample(5, conditions={"color": other})
+
+
+# ------------------------------------------------------------- training
+def test_nan_loss_stops_training(mixed, monkeypatch):
+    from tabgan import training
+
+    monkeypatch.setattr(
+        training.Trainer, "discriminator_step", lambda self: torch.tensor(float("nan"))
+    )
+    with pytest.raises(TrainingError, match="diverged"):
+        fit_tiny(mixed)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"loss": "gan"},
+        {"loss": "gan", "label_smoothing": 0.1, "gp_weight": 0.0},
+        {"spectral_norm": True, "gp_weight": 0.0},
+        {"discriminator_steps": 2},
+        {"log_frequency": False},
+    ],
+)
+def test_training_options_run(mixed, options):
+    synth = fit_tiny(mixed, **options)
+    assert np.isfinite(synth.loss_history_[["discriminator", "generator"]].to_numpy()).all()
+    out = synth.sample(20, random_state=0)
+    assert len(out) == 20
+
+
+def test_spectral_norm_is_deterministic(mixed):
+    a = fit_tiny(mixed, spectral_norm=True, gp_weight=0.0).sample(30, random_state=0)
+    b = fit_tiny(mixed, spectral_norm=True, gp_weight=0.0).sample(30, random_state=0)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_learns_something(adult):
+    """A short fit moves the marginals towards the data (catches a broken training loop)."""
+    from scipy.stats import ks_2samp
+
+    untrained = Synthesizer(**{**TINY, "epochs": 1}, random_state=0).fit(adult)
+    trained = Synthesizer(
+        **{**TINY, "epochs": 30, "generator_dim": (64, 64), "discriminator_dim": (64, 64)},
+        random_state=0,
+    ).fit(adult)
+    before = untrained.sample(800, random_state=0)
+    after = trained.sample(800, random_state=0)
+    ks_before = ks_2samp(adult["age"], before["age"]).statistic
+    ks_after = ks_2samp(adult["age"], after["age"]).statistic
+    tvd = lambda s: 0.5 * (adult["sex"].value_counts(normalize=True) - s["sex"].value_counts(normalize=True)).abs().sum()  # noqa: E731
+    assert ks_after < ks_before
+    assert ks_after < 0.2
+    assert tvd(after) < 0.1 < tvd(before) or tvd(after) < tvd(before)
+
+
+def test_errors_are_tabgan_errors():
+    for exc in (ConditionError, InvalidDataError, InvalidParameterError, NotFittedError, TrainingError,
+                tabgan.ModelFileError, tabgan.PrivacyError):
+        assert issubclass(exc, TabganError)
+
+
+def test_make_mixed_helper_is_seeded():
+    pd.testing.assert_frame_equal(make_mixed(seed=3), make_mixed(seed=3))
