@@ -32,11 +32,15 @@ parser.add_argument("--evaluate-only", action="store_true")
 parser.add_argument("--data", default=DATA)
 parser.add_argument("--only", choices=["tabgan", "ctgan"], help="fit one generator only")
 parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+parser.add_argument("--results", default=RESULTS, help="where synthetic tables are written")
+parser.add_argument("--no-evaluate", action="store_true", help="fit and save only")
 args = parser.parse_args()
 
 train = pd.read_csv(os.path.join(args.data, "adult_train.csv"))
 test = pd.read_csv(os.path.join(args.data, "adult_test.csv"))
-discrete = [c for c in train.columns if train[c].dtype == object]
+discrete = [c for c in train.columns if not pd.api.types.is_numeric_dtype(train[c])]
+RESULTS = args.results
 os.makedirs(RESULTS, exist_ok=True)
 timings: dict[str, float] = {}
 
@@ -51,7 +55,9 @@ if not args.evaluate_only and args.only != "ctgan":
     import tabgan
 
     t0 = time.perf_counter()
-    synth = tabgan.Synthesizer(epochs=args.epochs, random_state=args.seed, verbose=True)
+    synth = tabgan.Synthesizer(
+        epochs=args.epochs, random_state=args.seed, device=args.device, verbose=True
+    )
     synth.fit(train)
     timings["tabgan_fit_s"] = time.perf_counter() - t0
     synth.sample(len(train), random_state=args.seed).to_csv(
@@ -63,7 +69,7 @@ if not args.evaluate_only and not args.skip_ctgan:
     from ctgan import CTGAN
 
     t0 = time.perf_counter()
-    model = CTGAN(epochs=args.epochs, verbose=False)
+    model = CTGAN(epochs=args.epochs, verbose=False, cuda=args.device == "cuda")
     model.set_random_state(args.seed)
     model.fit(train, discrete_columns=discrete)
     timings["ctgan_fit_s"] = time.perf_counter() - t0
@@ -71,6 +77,10 @@ if not args.evaluate_only and not args.skip_ctgan:
         os.path.join(RESULTS, f"adult_ctgan_{args.epochs}.csv"), index=False
     )
     print(f"ctgan: fit {timings['ctgan_fit_s']:.1f} s", flush=True)
+
+if args.no_evaluate:
+    print(json.dumps(timings))
+    raise SystemExit(0)
 
 from tabgan import evaluate  # noqa: E402
 

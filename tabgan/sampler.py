@@ -108,7 +108,7 @@ class ConditionalSampler:
         within = torch.minimum(within, self.col_width[col] - 1)
         flat = self.col_offset[col] + within
         cond = torch.zeros(batch, self.width, device=self.device)
-        cond[torch.arange(batch, device=self.device), flat] = 1.0
+        cond.scatter_(1, flat[:, None], 1.0)  # scatter, not index_put: no host sync on CUDA
         return cond, flat
 
     def sample_rows(self, flat: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -318,19 +318,27 @@ def test_learns_something(adult):
     """A short fit moves the marginals towards the data (catches a broken training loop)."""
     from scipy.stats import ks_2samp
 
+    def mean_distance(synthetic):  # mean of KS (numeric) and TVD (categorical) over columns
+        out = []
+        for c in adult.columns:
+            if adult[c].dtype == object:
+                diff = adult[c].value_counts(normalize=True).sub(
+                    synthetic[c].value_counts(normalize=True), fill_value=0
+                )
+                out.append(0.5 * diff.abs().sum())
+            else:
+                out.append(ks_2samp(adult[c], synthetic[c]).statistic)
+        return float(np.mean(out))
+
     untrained = Synthesizer(**{**TINY, "epochs": 1}, random_state=0).fit(adult)
     trained = Synthesizer(
         **{**TINY, "epochs": 30, "generator_dim": (64, 64), "discriminator_dim": (64, 64)},
         random_state=0,
     ).fit(adult)
-    before = untrained.sample(800, random_state=0)
-    after = trained.sample(800, random_state=0)
-    ks_before = ks_2samp(adult["age"], before["age"]).statistic
-    ks_after = ks_2samp(adult["age"], after["age"]).statistic
-    tvd = lambda s: 0.5 * (adult["sex"].value_counts(normalize=True) - s["sex"].value_counts(normalize=True)).abs().sum()  # noqa: E731
-    assert ks_after < ks_before
-    assert ks_after < 0.2
-    assert tvd(after) < 0.1 < tvd(before) or tvd(after) < tvd(before)
+    before = mean_distance(untrained.sample(800, random_state=0))
+    after = mean_distance(trained.sample(800, random_state=0))
+    assert after < 0.7 * before
+    assert after < 0.25
 
 
 def test_errors_are_tabgan_errors():

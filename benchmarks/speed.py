@@ -1,0 +1,153 @@
+"""Speed side by side: tabgan against the ctgan package on UCI Adult.
+
+Measures, for each library in its own subprocess (so peak memory is its own):
+transformer fit time, training time per epoch at batch 500 (difference of a
+1-epoch and a (1+E)-epoch fit, so set-up costs cancel), and the time to sample
+as many rows as the table has. Runs alternate between the libraries, repeated
+``--repeats`` times, and the ratios use the medians: the machine is noisy.
+
+    python benchmarks/speed.py                     # CPU, 2 extra epochs, 3 repeats
+    python benchmarks/speed.py --device cuda       # both libraries on the GPU
+    python benchmarks/speed.py --worker tabgan     # one measurement, JSON on stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DATA = os.path.join(HERE, "..", "..", "shared", "datasets", "adult_train.csv")
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--data", default=DEFAULT_DATA)
+parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+parser.add_argument("--epochs", type=int, default=2, help="extra epochs timed per fit")
+parser.add_argument("--repeats", type=int, default=3)
+parser.add_argument("--threads", type=int, default=None)
+parser.add_argument("--only", choices=["tabgan", "ctgan"], default=None)
+parser.add_argument("--worker", choices=["tabgan", "ctgan"], default=None)
+parser.add_argument("--json", default=None, help="also write the results here")
+args = parser.parse_args()
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sync() -> None:
+    if args.device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def work_tabgan(df) -> dict:
+    import numpy as np
+
+    import tabgan
+    from tabgan.transformer import DataTransformer
+
+    t0 = time.perf_counter()
+    DataTransformer().fit(df, rng=np.random.default_rng(0))
+    transformer_s = time.perf_counter() - t0
+
+    def fit(epochs):
+        t = time.perf_counter()
+        model = tabgan.Synthesizer(epochs=epochs, device=args.device, random_state=0).fit(df)
+        sync()
+        return model, time.perf_counter() - t
+
+    fit(1)  # warm-up: first-call costs (allocator, kernels) are not per-epoch costs
+    _, t1 = fit(1)
+    model, t2 = fit(1 + args.epochs)
+    t0 = time.perf_counter()
+    model.sample(len(df), random_state=0)
+    sync()
+    return {
+        "transformer_fit_s": transformer_s,
+        "epoch_s": (t2 - t1) / args.epochs,
+        "fit_1_epoch_s": t1,
+        "sample_s": time.perf_counter() - t0,
+    }
+
+
+def work_ctgan(df) -> dict:
+    from ctgan import CTGAN
+    from ctgan.data_transformer import DataTransformer
+
+    import pandas as pd
+
+    discrete = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    t0 = time.perf_counter()
+    DataTransformer().fit(df, discrete)
+    transformer_s = time.perf_counter() - t0
+
+    def fit(epochs):
+        t = time.perf_counter()
+        model = CTGAN(epochs=epochs, cuda=args.device == "cuda")
+        model.set_random_state(0)
+        model.fit(df, discrete_columns=discrete)
+        sync()
+        return model, time.perf_counter() - t
+
+    fit(1)  # warm-up, as for tabgan
+    _, t1 = fit(1)
+    model, t2 = fit(1 + args.epochs)
+    t0 = time.perf_counter()
+    model.sample(len(df))
+    sync()
+    return {
+        "transformer_fit_s": transformer_s,
+        "epoch_s": (t2 - t1) / args.epochs,
+        "fit_1_epoch_s": t1,
+        "sample_s": time.perf_counter() - t0,
+    }
+
+
+if args.worker:
+    import pandas as pd
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    frame = pd.read_csv(args.data)
+    result = (work_tabgan if args.worker == "tabgan" else work_ctgan)(frame)
+    result["peak_rss_mib"] = peak_rss_mib()
+    result["threads"] = torch.get_num_threads()
+    print(json.dumps(result))
+    sys.exit(0)
+
+libs = [args.only] if args.only else ["tabgan", "ctgan"]
+runs: dict[str, list[dict]] = {lib: [] for lib in libs}
+for rep in range(args.repeats):
+    for lib in libs:
+        cmd = [sys.executable, __file__, "--worker", lib, "--data", args.data,
+               "--device", args.device, "--epochs", str(args.epochs)]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(out.stderr[-2000:], file=sys.stderr)
+            sys.exit(f"{lib} worker failed")
+        runs[lib].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"repeat {rep + 1} {lib}: {runs[lib][-1]}", flush=True)
+
+keys = ["transformer_fit_s", "epoch_s", "sample_s", "peak_rss_mib"]
+med = {lib: {k: statistics.median(r[k] for r in runs[lib]) for k in keys} for lib in libs}
+print(f"\nAdult ({args.data}), device {args.device}, median of {args.repeats} runs")
+print(f"{'measure':<20}" + "".join(f"{lib:>12}" for lib in libs) + ("  ctgan/tabgan" if len(libs) == 2 else ""))
+for k in keys:
+    line = f"{k:<20}" + "".join(f"{med[lib][k]:>12.3f}" for lib in libs)
+    if len(libs) == 2:
+        line += f"  {med['ctgan'][k] / med['tabgan'][k]:>10.1f}x"
+    print(line)
+if args.json:
+    with open(args.json, "w") as fh:
+        json.dump({"device": args.device, "runs": runs, "median": med}, fh, indent=2)
