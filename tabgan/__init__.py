@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .audit import AuditReport, CanaryAuditResult, audit, canary_audit
 from .errors import (
     ConditionError,
     InvalidDataError,
@@ -12,6 +13,7 @@ from .errors import (
     TabganError,
     TrainingError,
 )
+from .evaluation import EvaluationReport, evaluate
 from .metadata import ColumnMetadata, Metadata
 from .persistence import load
 from .synthesizer import Synthesizer
@@ -19,6 +21,12 @@ from .synthesizer import Synthesizer
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuditReport",
+    "CanaryAuditResult",
+    "EvaluationReport",
+    "audit",
+    "canary_audit",
+    "evaluate",
     "ColumnMetadata",
     "ConditionError",
     "InvalidDataError",
@@ -27,6 +35,7 @@ __all__ = [
     "Synthesizer",
     "load",
     "ModelFileError",
+    "evaluate",
     "NotFittedError",
     "PrivacyError",
     "TabganError",

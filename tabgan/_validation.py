@@ -75,8 +75,8 @@ def boolean() -> Constraint:
 
 def random_state() -> Constraint:
     return Constraint(
-        lambda v: v is None or _is_int(v) or isinstance(v, np.random.Generator),
-        "None, an int or a numpy.random.Generator",
+        lambda v: v is None or (_is_int(v) and v >= 0) or isinstance(v, np.random.Generator),
+        "None, a non-negative int or a numpy.random.Generator",
     )
 
 
@@ -107,10 +107,11 @@ def check_random_state(seed: Any) -> np.random.Generator:
     """A NumPy Generator from None, an int or a Generator (which is used as is)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or _is_int(seed):
+    if seed is None or (_is_int(seed) and seed >= 0):
         return np.random.default_rng(seed)
     raise InvalidParameterError(
-        f"random_state must be None, an int or a numpy.random.Generator. Got {seed!r} instead."
+        "random_state must be None, a non-negative int or a numpy.random.Generator. "
+        f"Got {seed!r} instead."
     )
 
 

@@ -73,7 +73,7 @@ BAD_PARAMS = [
     ("gp_weight", -1.0), ("spectral_norm", "yes"), ("label_smoothing", 0.7), ("dropout", 1.0),
     ("tau", 0.0), ("log_frequency", 1), ("n_modes", 0), ("weight_threshold", 1.0),
     ("max_gmm_samples", 5), ("max_categories", 1), ("device", "gpu9"), ("verbose", None),
-    ("random_state", "seed"), ("epochs", True),
+    ("random_state", "seed"), ("random_state", -1), ("epochs", True),
 ]
 
 
