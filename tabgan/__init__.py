@@ -16,6 +16,7 @@ from .errors import (
 from .evaluation import EvaluationReport, evaluate
 from .metadata import ColumnMetadata, Metadata
 from .persistence import load
+from .privacy import PrivacyLedger
 from .synthesizer import Synthesizer
 
 __version__ = "0.1.0"
@@ -35,9 +36,9 @@ __all__ = [
     "Synthesizer",
     "load",
     "ModelFileError",
-    "evaluate",
     "NotFittedError",
     "PrivacyError",
+    "PrivacyLedger",
     "TabganError",
     "TrainingError",
     "__version__",

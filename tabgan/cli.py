@@ -65,6 +65,19 @@ def _add_fit(sub) -> None:
         "--discrete", default="", help="comma-separated columns to treat as discrete"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--epsilon",
+        type=float,
+        default=None,
+        help="fit with (epsilon, delta)-differential privacy (see docs/privacy.md); "
+        "the privacy ledger is printed after fitting",
+    )
+    p.add_argument(
+        "--delta", type=float, default=None, help="delta of the guarantee (default min(1e-5, 0.1/n))"
+    )
+    p.add_argument(
+        "--max-grad-norm", type=float, default=1.0, help="per-row gradient clipping bound (private fits)"
+    )
     p.set_defaults(func=_run_fit)
 
 
@@ -86,7 +99,19 @@ def _run_fit(args) -> int:
         device=args.device,
         random_state=args.seed,
         verbose=not args.quiet,
+        epsilon=args.epsilon,
+        delta=args.delta,
+        max_grad_norm=args.max_grad_norm,
     )
+    if args.epsilon is not None:
+        inferred = [c for c in df.columns if c not in overrides]
+        if inferred and os.path.splitext(args.data)[1].lower() not in (".parquet", ".pq"):
+            print(
+                f"note: the kinds of {len(inferred)} column(s) come from dtypes that the CSV "
+                "reader inferred from the values; declare them with --metadata or --discrete "
+                "for a guarantee that covers the schema too (docs/privacy.md)",
+                file=sys.stderr,
+            )
     t0 = time.perf_counter()
     synth.fit(df, metadata=overrides or None)
     synth.save(args.output)
@@ -94,6 +119,8 @@ def _run_fit(args) -> int:
         f"fitted on {len(df)} rows x {df.shape[1]} columns in {time.perf_counter() - t0:.1f} s; "
         f"model written to {args.output}"
     )
+    if synth.privacy_ledger_ is not None:
+        print(synth.privacy_ledger_)
     return 0
 
 

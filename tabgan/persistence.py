@@ -2,8 +2,9 @@
 
 A ``.tabgan`` file is one safetensors file: the generator's weights (and the
 sampling RNG state) as tensors, and everything else — configuration,
-metadata, transformer parameters, layout, loss history, library version —
-as a JSON document in the safetensors header. Loading parses JSON and
+metadata, transformer parameters, layout, loss history, library version,
+and for a private fit its privacy ledger — as a JSON document in the
+safetensors header. Loading parses JSON and
 tensors only, so an untrusted file cannot run code.
 """
 
@@ -59,6 +60,7 @@ def save_model(synth: Any, path: str | os.PathLike) -> None:
                 {"type": type(i).__name__, **dataclasses.asdict(i)} for i in tr.infos_
             ],
             "layout": tr.layout_.to_list(),
+            "private": bool(getattr(tr, "private_", False)),
         },
         "n_rows": synth.n_rows_,
         "loss_history": synth.loss_history_.to_dict(orient="list"),
@@ -82,8 +84,7 @@ def load(path: str | os.PathLike, *, device: str | torch.device = "auto") -> Any
     Raises :class:`tabgan.ModelFileError` if the file is not a tabgan model,
     is corrupt, or was written by an incompatible format version.
     """
-    from safetensors import SafetensorError
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     from ._validation import resolve_device
     from .synthesizer import Synthesizer
@@ -135,6 +136,7 @@ def load(path: str | os.PathLike, *, device: str | torch.device = "auto") -> Any
         tr.columns_ = list(tdoc["columns"])
         tr.infos_ = infos
         tr.layout_ = Layout.from_list(tdoc["layout"])
+        tr.private_ = bool(tdoc.get("private", False))
 
         generator = synth._build_generator(tr.layout_, dev)
         state = {k[len("generator.") :]: t for k, t in tensors.items() if k.startswith("generator.")}

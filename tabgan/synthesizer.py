@@ -12,15 +12,25 @@ import pandas as pd
 import torch
 
 from . import _validation as v
-from .errors import ConditionError, InvalidParameterError, NotFittedError
+from .errors import ConditionError, InvalidParameterError, NotFittedError, PrivacyError
 from .layout import Layout
 from .metadata import Metadata
 from .networks import Discriminator, Generator, init_weights, materialize
 from .sampler import ConditionalSampler
-from .training import Trainer, TrainConfig, activate
+from .training import TrainConfig, Trainer, activate
 from .transformer import _MISSING, _OTHER, DataTransformer, DiscreteInfo, _py, check_dataframe
 
 __all__ = ["Synthesizer"]
+
+
+def _positive_or_none() -> v.Constraint:
+    return v.Constraint(lambda x: x is None or (v._is_real(x) and x > 0), "None or a float > 0")
+
+
+def _open_unit_or_none() -> v.Constraint:
+    return v.Constraint(
+        lambda x: x is None or (v._is_real(x) and 0 < x < 1), "None or a float in (0, 1)"
+    )
 
 _CONSTRAINTS: dict[str, v.Constraint] = {
     "epochs": v.int_at_least(1),
@@ -49,6 +59,11 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "device": v.device(),
     "verbose": v.boolean(),
     "random_state": v.random_state(),
+    "epsilon": _positive_or_none(),
+    "delta": _open_unit_or_none(),
+    "max_grad_norm": v.real_in(0, 1e6, lo_open=True),
+    "preprocessing_share": v.real_in(0, 1, lo_open=True, hi_open=True),
+    "accountant": v.one_of("rdp", "prv"),
 }
 
 
@@ -98,11 +113,43 @@ class Synthesizer:
     random_state:
         Seed or ``numpy.random.Generator``; the same seed on the same device
         gives the same model and samples. Global RNG state is never touched.
+    epsilon:
+        ``None`` (default): no privacy guarantee. A float: the fit is
+        ``(epsilon, delta)``-differentially private with respect to adding or
+        removing one row — preprocessing, conditional frequencies and training
+        all included (see ``docs/privacy.md``). In this mode ``batch_size`` is
+        the *expected* size of Poisson-sampled batches, the critic scores one
+        row at a time (``pac`` is not used: PacGAN would let one row reach a
+        group of rows), ``log_frequency`` shapes only the generator's own
+        step (the critic compares real and generated rows under the noisy
+        category frequencies), and the generator is also pulled towards the
+        released marginals (free: post-processing). Private fits want other
+        settings than the defaults: see ``docs/privacy.md``.
+    delta:
+        The delta of the guarantee; ``None`` gives ``min(1e-5, 0.1 / n)`` for
+        ``n`` rows. Must be below ``1 / n``.
+    max_grad_norm:
+        Per-row clipping bound of the private critic's gradients.
+    preprocessing_share:
+        Share of ``epsilon`` (and ``delta``) spent on preprocessing: category
+        lists and frequencies, missing rates, numeric histograms and, for
+        numeric columns without declared bounds, their ranges. The rest trains
+        the critic. Declared metadata costs nothing.
+    accountant:
+        ``"rdp"`` or ``"prv"``: Opacus's accountant for the training steps.
+
+    With ``epsilon``, a ``random_state`` that others know lets them recompute
+    the privacy noise: seed for reproducible experiments, but release models
+    fitted with ``random_state=None`` (or a secret seed).
 
     Attributes
     ----------
     metadata_, transformer_, generator_, loss_history_, device_, n_rows_
         Set by :meth:`fit`.
+    epsilon_, delta_, privacy_ledger_
+        The guarantee obtained (``epsilon_ <= epsilon``) and a
+        :class:`tabgan.privacy.PrivacyLedger` of every use of the real data.
+        Without ``epsilon``: ``inf``, ``1.0`` and ``None``.
     """
 
     def __init__(
@@ -134,6 +181,11 @@ class Synthesizer:
         device: str | torch.device = "auto",
         verbose: bool = False,
         random_state: int | np.random.Generator | None = None,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        max_grad_norm: float = 1.0,
+        preprocessing_share: float = 0.2,
+        accountant: str = "rdp",
     ) -> None:
         self.epochs = epochs
         self.batch_size = batch_size
@@ -161,6 +213,11 @@ class Synthesizer:
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+        self.epsilon = epsilon
+        self.delta = delta
+        self.max_grad_norm = max_grad_norm
+        self.preprocessing_share = preprocessing_share
+        self.accountant = accountant
 
     # ---------------------------------------------------------- parameters
     @classmethod
@@ -183,7 +240,7 @@ class Synthesizer:
 
     def _validate_params(self) -> None:
         v.validate_params("Synthesizer", self.get_params(), _CONSTRAINTS)
-        if self.batch_size % self.pac != 0:
+        if self.epsilon is None and self.batch_size % self.pac != 0:
             raise InvalidParameterError(
                 f"The 'batch_size' parameter of Synthesizer must be a multiple of 'pac' "
                 f"({self.pac}). Got {self.batch_size} instead."
@@ -210,6 +267,8 @@ class Synthesizer:
         """
         self._validate_params()
         check_dataframe(data)
+        if self.epsilon is not None:
+            return self._fit_private(data, metadata)
         meta = Metadata.detect(data, metadata)
         rng = v.check_random_state(self.random_state)
         device = v.resolve_device(self.device)
@@ -225,16 +284,7 @@ class Synthesizer:
         torch_rng = v.torch_generator(rng, device)
 
         generator = self._build_generator(layout, device)
-        discriminator = materialize(
-            lambda: Discriminator(
-                layout.width + layout.condition_width,
-                self.discriminator_dim,
-                pac=self.pac,
-                dropout=self.dropout,
-                spectral_norm=self.spectral_norm,
-            ),
-            device,
-        )
+        discriminator = self._build_discriminator(layout, device, pac=self.pac)
         init_weights(generator, torch_rng)
         init_weights(discriminator, torch_rng)
         sampler = ConditionalSampler(
@@ -259,7 +309,146 @@ class Synthesizer:
         self.device_ = device
         self.n_rows_ = len(data)
         self.sample_rng_ = v.torch_generator(rng, device)
+        self.epsilon_, self.delta_, self.privacy_ledger_ = math.inf, 1.0, None
         return self
+
+    # ------------------------------------------------------- private fit
+    def _fit_private(
+        self, data: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | None
+    ) -> "Synthesizer":
+        """The ``epsilon`` fit: every read of ``data`` is one entry of the privacy ledger."""
+        from .privacy import accountant as acc
+        from .privacy.dp_training import (
+            PrivacyConfig,
+            PrivateTrainer,
+            marginal_targets,
+            training_entry,
+        )
+        from .privacy.ledger import PrivacyLedger
+        from .privacy.preprocessing import needs_ranges, private_metadata
+
+        n = len(data)
+        delta = self.delta if self.delta is not None else acc.default_delta(n)
+        if delta >= 1.0 / n:
+            raise PrivacyError(
+                f"delta={delta:.3g} is not below 1/n = {1.0 / n:.3g} for {n} rows: a mechanism "
+                "that publishes a random row outright meets such a delta. Leave delta=None "
+                f"(min(1e-5, 0.1/n) = {acc.default_delta(n):.3g}) or pass a smaller one."
+            )
+        meta = private_metadata(data, metadata)
+        plan = acc.plan_budget(
+            float(self.epsilon), delta, preprocessing_share=self.preprocessing_share,
+            need_ranges=needs_ranges(meta),
+        )
+        # training noise first: an impossible budget is refused before any data is read
+        q = min(1.0, self.batch_size / n)
+        steps = self.epochs * max(n // self.batch_size, 1) * self.discriminator_steps
+        sigma = acc.noise_multiplier(
+            epsilon=plan.training[0], delta=plan.training[1], sample_rate=q, steps=steps,
+            accountant=self.accountant,
+        )
+        rng = v.check_random_state(self.random_state)
+        device = v.resolve_device(self.device)
+        transformer, entries = self._private_transformer(data, meta, plan, rng)
+        encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
+        layout = transformer.layout_
+        torch_rng = v.torch_generator(rng, device)
+        generator = self._build_generator(layout, device)
+        discriminator = self._build_discriminator(layout, device, pac=1)
+        init_weights(generator, torch_rng)
+        init_weights(discriminator, torch_rng)
+        sampler = ConditionalSampler(  # noisy counts; real rows are never indexed by category
+            layout, _condition_counts(transformer), device=device, log_frequency=self.log_frequency
+        )
+        privacy = PrivacyConfig(
+            sample_rate=q, noise_multiplier=sigma, max_grad_norm=float(self.max_grad_norm),
+            steps=steps,
+        )
+        trainer = PrivateTrainer(
+            privacy=privacy, marginals=marginal_targets(transformer, layout).to(device),
+            config=self._train_config(), layout=layout, generator_net=generator,
+            discriminator=discriminator, sampler=sampler, data=encoded, rng=torch_rng,
+        )
+        history = trainer.run(self.epochs, verbose=self.verbose)
+        eps_train = acc.training_epsilon(
+            noise_multiplier=sigma, sample_rate=q, steps=trainer.steps_taken,
+            delta=plan.training[1], accountant=self.accountant,
+        )
+        entries.append(
+            training_entry(
+                trainer, epsilon=eps_train, delta=plan.training[1], accountant=self.accountant
+            )
+        )
+        ledger = PrivacyLedger(
+            entries=tuple(entries), target_epsilon=float(self.epsilon), target_delta=delta
+        )
+        self.metadata_ = meta
+        self.transformer_ = transformer
+        self.generator_ = generator.eval()
+        self.discriminator_ = discriminator.eval()
+        self.loss_history_ = pd.DataFrame(history)
+        self.device_ = device
+        self.n_rows_ = n
+        self.sample_rng_ = v.torch_generator(rng, device)
+        self.privacy_ledger_ = ledger
+        self.epsilon_, self.delta_ = ledger.epsilon, ledger.delta
+        return self
+
+    def _private_transformer(self, data, meta, plan, rng) -> tuple[DataTransformer, list]:
+        """Preprocessing inside the budget: releases, then a transformer fitted on them alone."""
+        from .privacy.preprocessing import (
+            public_entry,
+            release_marginals,
+            release_ranges,
+        )
+
+        entries = [public_entry()]
+        ranges: dict = {}
+        if plan.ranges is not None:
+            ranges, entry = release_ranges(
+                data, meta, epsilon=plan.ranges[0], delta=plan.ranges[1], rng=rng
+            )
+            entries.append(entry)
+        releases, entry = release_marginals(
+            data, meta, ranges, epsilon=plan.marginals[0], delta=plan.marginals[1],
+            max_categories=self.max_categories, rng=rng,
+        )
+        entries.append(entry)
+        transformer = DataTransformer(
+            n_modes=self.n_modes,
+            weight_threshold=self.weight_threshold,
+            max_gmm_samples=self.max_gmm_samples,
+            max_categories=self.max_categories,
+        ).fit_released(releases, meta, rng=rng)
+        return transformer, entries
+
+    def _build_discriminator(self, layout: Layout, device: torch.device, *, pac: int):
+        return materialize(
+            lambda: Discriminator(
+                layout.width + layout.condition_width,
+                self.discriminator_dim,
+                pac=pac,
+                dropout=self.dropout,
+                spectral_norm=self.spectral_norm,
+            ),
+            device,
+        )
+
+    def _extra_state(self) -> dict[str, Any]:
+        """Saved with the model: the privacy ledger of a private fit."""
+        if self.privacy_ledger_ is None:
+            return {}
+        return {"privacy_ledger": self.privacy_ledger_.to_dict()}
+
+    def _load_extra_state(self, state: Mapping[str, Any]) -> None:
+        from .privacy.ledger import PrivacyLedger
+
+        if "privacy_ledger" in state:
+            ledger = PrivacyLedger.from_dict(state["privacy_ledger"])
+            self.privacy_ledger_ = ledger
+            self.epsilon_, self.delta_ = ledger.epsilon, ledger.delta
+        else:
+            self.epsilon_, self.delta_, self.privacy_ledger_ = math.inf, 1.0, None
 
     def _train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -438,3 +627,4 @@ def _is_missing(value: Any) -> bool:
         return bool(isinstance(value, float) and math.isnan(value)) or value is pd.NA
     except TypeError:
         return False
+

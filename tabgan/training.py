@@ -46,11 +46,12 @@ def activate(
     softmax does not depend on it) by ``scatter_reduce``, per-span sums by a
     matrix product with the span-membership matrix.
     """
-    out = torch.empty_like(raw)
+    # index_select / index_copy rather than advanced indexing: no host sync on CUDA
+    out = raw
     if seg.tanh_cols.numel():
-        out[:, seg.tanh_cols] = torch.tanh(raw[:, seg.tanh_cols])
+        out = out.index_copy(1, seg.tanh_cols, torch.tanh(raw.index_select(1, seg.tanh_cols)))
     if seg.soft_cols.numel():
-        logits = raw[:, seg.soft_cols]
+        logits = raw.index_select(1, seg.soft_cols)
         if generator is not None:
             u = torch.rand(logits.shape, generator=generator, device=raw.device)
             logits = logits - torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
@@ -61,7 +62,7 @@ def activate(
         ).scatter_reduce(1, idx, logits.detach(), "amax", include_self=True)
         e = torch.exp(logits - mx.gather(1, idx))
         sums = e @ seg.membership
-        out[:, seg.soft_cols] = e / (sums @ seg.membership.T)
+        out = out.index_copy(1, seg.soft_cols, e / (sums @ seg.membership.T))
     return out
 
 
@@ -69,17 +70,20 @@ def condition_loss(raw: torch.Tensor, seg: SegmentIndex, flat: torch.Tensor, lay
     """Mean cross-entropy of each row's conditioned span against its category."""
     target_col = seg.cond_to_output[flat]  # encoded column of the wanted category
     span_of = layout_cols[target_col]  # (B,) softmax segment of that column
-    logits = raw[:, seg.soft_cols]
+    logits = raw.index_select(1, seg.soft_cols)
     idx = seg.soft_segment.expand(logits.shape[0], -1)
     mx = torch.full((logits.shape[0], seg.n_segments), -torch.inf, device=raw.device)
     mx = mx.scatter_reduce(1, idx, logits.detach(), "amax", include_self=True)
     lse = torch.log(torch.exp(logits - mx.gather(1, idx)) @ seg.membership) + mx
-    rows = torch.arange(raw.shape[0], device=raw.device)
-    return (lse[rows, span_of] - raw[rows, target_col]).mean()
+    picked = lse.gather(1, span_of[:, None]) - raw.gather(1, target_col[:, None])
+    return picked.mean()
 
 
 class Trainer:
     """Runs the GAN updates for a fitted transformer layout."""
+
+    #: name of the critic's loss in the history (the private trainer records another one)
+    d_loss_name = "discriminator"
 
     def __init__(
         self,
@@ -127,8 +131,10 @@ class Trainer:
     def _noise(self, batch: int) -> torch.Tensor:
         return torch.randn(batch, self.cfg.embedding_dim, generator=self.rng, device=self.device)
 
-    def _fake(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        cond, flat = self.sampler.sample_condition(batch, self.rng)
+    def _fake(
+        self, batch: int, *, original: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        cond, flat = self.sampler.sample_condition(batch, self.rng, original=original)
         raw = self.G(torch.cat([self._noise(batch), cond], dim=1))
         return activate(raw, self.seg, self.cfg.tau, self.rng), raw, cond, flat
 
@@ -149,6 +155,10 @@ class Trainer:
         (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
         norm = grad.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
         return ((norm - 1.0) ** 2).mean()
+
+    def generator_regularizer(self, raw: torch.Tensor, flat: torch.Tensor) -> torch.Tensor | None:
+        """An extra term of the generator's loss (none here; the private trainer adds one)."""
+        return None
 
     # --------------------------------------------------------------- steps
     def discriminator_step(self) -> torch.Tensor:
@@ -179,6 +189,9 @@ class Trainer:
             loss = F.binary_cross_entropy_with_logits(score, torch.ones_like(score))
         if self.sampler.n_columns:
             loss = loss + condition_loss(raw, self.seg, flat, self.col_segment)
+        extra = self.generator_regularizer(raw, flat)
+        if extra is not None:
+            loss = loss + extra
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -211,7 +224,7 @@ class Trainer:
                         f"generator loss {g}. Try lower learning rates, loss='wgan-gp' with "
                         "gp_weight=10, or check the data for extreme values."
                     )
-                history.append({"epoch": epoch + 1, "discriminator": d, "generator": g})
+                history.append({"epoch": epoch + 1, self.d_loss_name: d, "generator": g})
                 if bar is not None:
                     bar.set_postfix(loss_d=f"{d:.3f}", loss_g=f"{g:.3f}")
                     bar.update(1)

@@ -171,6 +171,75 @@ class DataTransformer:
         self.columns_ = list(df.columns)
         self.infos_ = infos
         self.layout_ = self._build_layout()
+        self.private_ = False
+        return self
+
+    def fit_released(
+        self, releases: list[Any], metadata: Metadata, *, rng: np.random.Generator
+    ) -> "DataTransformer":
+        """Fit from private releases alone, without reading any table.
+
+        ``releases`` come from :func:`tabgan.privacy.preprocessing.release_marginals`:
+        per column, released categories with noisy counts, or a range with a noisy
+        histogram. The mixtures are fitted to draws from those histograms, so
+        every fitted number is public or differentially private. The fitted
+        transformer is *private*: :meth:`transform` clips numeric values to the
+        released range and gives values outside the released categories a
+        released category drawn by its noisy frequency (nothing is kept about
+        them).
+        """
+        from .privacy.preprocessing import CategoryRelease
+
+        infos: list[NumericInfo | DiscreteInfo] = []
+        to_fit: list[tuple[NumericInfo, np.ndarray]] = []
+        draws = self.max_gmm_samples or 10_000
+        for rel in releases:
+            if isinstance(rel, CategoryRelease):
+                infos.append(
+                    DiscreteInfo(
+                        name=rel.name,
+                        kind=rel.kind,
+                        dtype=rel.dtype,
+                        categories=list(rel.categories),
+                        counts=list(rel.counts),
+                        pandas_categories=rel.pandas_categories,
+                        ordered=rel.ordered,
+                    )
+                )
+                continue
+            missing = int(round(min(rel.missing, rel.n_rows)))
+            info = NumericInfo(
+                name=rel.name,
+                kind=rel.kind,
+                dtype=rel.dtype,
+                lower=rel.lower,
+                upper=rel.upper,
+                has_missing=rel.has_missing,
+                missing_rate=missing / rel.n_rows if rel.has_missing else 0.0,
+                missing_counts=[rel.n_rows - missing, missing] if rel.has_missing else [rel.n_rows, 0],
+                constant=rel.constant,
+                all_missing=rel.all_missing,
+            )
+            infos.append(info)
+            if rel.constant is None and not rel.all_missing:
+                to_fit.append((info, rel.draw(draws, rng)))
+        fitted = fit_mixtures(
+            [v for _, v in to_fit],
+            n_components=self.n_modes,
+            weight_threshold=self.weight_threshold,
+            max_samples=None,
+            rng=rng,
+        )
+        for (info, values), params in zip(to_fit, fitted):
+            info.means = params.means.tolist()
+            info.stds = params.stds.tolist()
+            info.weights = params.weights.tolist()
+            info.scales = _mode_scales(params.means, params.stds, params.weights, values)
+        self.metadata_ = metadata
+        self.columns_ = [rel.name for rel in releases]
+        self.infos_ = infos
+        self.layout_ = self._build_layout()
+        self.private_ = True
         return self
 
     @staticmethod
@@ -318,11 +387,14 @@ class DataTransformer:
         out = np.zeros((len(df), self.layout_.width), dtype=np.float32)
         spans = {(s.column, s.role): s for s in self.layout_.spans}
         rows = np.arange(len(df))
+        private = getattr(self, "private_", False)
         for info in self.infos_:
             series = df[info.name]
             if isinstance(info, NumericInfo):
                 values = self._numeric_values(info.name, series, info.kind)
                 isnan = np.isnan(values)
+                if private:  # a private fit knows only the released range
+                    values = np.clip(values, info.lower, info.upper)
                 miss = spans.get((info.name, "missing"))
                 if miss is not None:
                     out[rows, miss.start + isnan.astype(np.int64)] = 1.0
@@ -336,7 +408,10 @@ class DataTransformer:
                 span = spans.get((info.name, "category"))
                 if span is None:
                     continue
-                codes = self.category_codes(info, series)
+                if private:
+                    codes = self._released_codes(info, series, rng)
+                else:
+                    codes = self.category_codes(info, series)
                 out[rows, span.start + codes] = 1.0
         return out
 
@@ -347,7 +422,7 @@ class DataTransformer:
         values = series.astype(object)
         isna = values.isna().to_numpy()
         mapped = values.map(lambda v: lookup.get(_py(v), -1) if v is not None else -1)
-        codes = np.asarray(mapped, dtype=np.int64)
+        codes = np.array(mapped, dtype=np.int64)  # a writable copy (pandas 3: read-only views)
         if _MISSING in lookup:
             codes[isna] = lookup[_MISSING]
         if (codes < 0).any():
@@ -358,6 +433,29 @@ class DataTransformer:
                 raise InvalidDataError(
                     f"Column {info.name!r} holds values unseen at fit: {unknown}."
                 )
+        return codes
+
+    @staticmethod
+    def _released_codes(info: DiscreteInfo, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        """Codes for a private fit: a value that was not released (too rare, or missing
+        values when those were not released) gets a released category drawn by its
+        noisy frequency, so nothing about it reaches the model but its row."""
+        lookup = {c: i for i, c in enumerate(info.categories)}
+        values = series.astype(object)
+        isna = values.isna().to_numpy()
+        codes = np.asarray(
+            values.map(lambda v: lookup.get(_py(v), -1) if v is not None else -1), dtype=np.int64
+        )
+        codes[isna] = lookup.get(_MISSING, -1)
+        unknown = codes < 0
+        if unknown.any():
+            present = [i for i, c in enumerate(info.categories) if c != _MISSING]
+            if not present:
+                present = list(range(len(info.categories)))
+            p = np.asarray([info.counts[i] for i in present], dtype=np.float64) + 1e-9
+            codes[unknown] = np.asarray(present)[
+                rng.choice(len(present), size=int(unknown.sum()), p=p / p.sum())
+            ]
         return codes
 
     @staticmethod
@@ -476,7 +574,10 @@ def _restore_numeric(info: NumericInfo, values: np.ndarray) -> pd.Series:
         if "UTC" in dtype or "," in dtype:
             tz = dtype.split(",", 1)[1].strip(" ]") if "," in dtype else "UTC"
             ts = ts.dt.tz_localize("UTC").dt.tz_convert(tz)
-        return ts
+        try:  # back to the column's own resolution (pandas 3 defaults to microseconds)
+            return ts.astype(dtype)
+        except (TypeError, ValueError):
+            return ts
     has_nan = np.isnan(values).any()
     try:
         if dtype in ("bool", "boolean"):

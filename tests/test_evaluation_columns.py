@@ -108,8 +108,8 @@ def test_datetimes_are_compared_as_int64_nanoseconds():
     real = pd.Series(pd.date_range("2020-01-01", periods=50, freq="D"))
     synth = pd.Series(pd.date_range("2020-01-20", periods=40, freq="36h"))
     result = compare_column(real, synth)
-    r = real.to_numpy().astype("int64").astype(float)
-    s = synth.to_numpy().astype("int64").astype(float)
+    r = real.to_numpy().astype("datetime64[ns]").astype("int64").astype(float)
+    s = synth.to_numpy().astype("datetime64[ns]").astype("int64").astype(float)
     assert result.ks_statistic == pytest.approx(ks_2samp(r, s).statistic)
     assert result.wasserstein == pytest.approx(wasserstein_distance(r, s))
 

@@ -321,7 +321,7 @@ def test_learns_something(adult):
     def mean_distance(synthetic):  # mean of KS (numeric) and TVD (categorical) over columns
         out = []
         for c in adult.columns:
-            if adult[c].dtype == object:
+            if not pd.api.types.is_numeric_dtype(adult[c]):
                 diff = adult[c].value_counts(normalize=True).sub(
                     synthetic[c].value_counts(normalize=True), fill_value=0
                 )

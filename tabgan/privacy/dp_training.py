@@ -1,0 +1,474 @@
+"""The private critic step: DP-SGD in which every real-data term is clipped per row and noised.
+
+Each real row ``x`` in a step is paired with a generated row ``y`` (and a
+uniform ``a``); the pair's critic loss is
+
+    l(x, y) = f(D(x)) + f0(D(y)) + gp_weight * (|grad_z D(z)| - 1)^2,   z = a x + (1 - a) y,
+
+where ``f`` is the real-row loss (``-s`` for the Wasserstein loss) and ``f0``
+the generated-row loss (``+s``): the gradient penalty on the interpolate is
+part of the row's own term. Each pair's gradient ``grad_theta l`` is clipped
+to ``max_grad_norm``, the clipped gradients are summed, and Opacus adds
+Gaussian noise and averages over the expected batch size. The generated row
+needs no clipping for privacy, but clipping it with its real partner keeps the
+two sides of the Wasserstein difference on one scale (an unclipped
+generated-row gradient would swamp the clipped real one, and the critic would
+learn only to push every score down).
+
+Per-pair gradients are not materialised. The critic is a leaky-ReLU MLP, whose
+second derivative is zero, so each layer's per-pair gradient is a sum of three
+outer products — ``delta a^T`` for the real and for the generated row
+(back-propagated error times layer input), and ``r q^T`` from the penalty
+(back-propagated critic gradient at the interpolate times the forward
+derivative of the layer input in the direction of the penalty's input
+gradient). Norms of such sums, and their weighted sums over pairs, are a few
+matrix products ("ghost clipping", Li et al., 2022, extended to the penalty);
+:func:`per_sample_gradients` computes the same gradients the slow way
+(``torch.func``), and the tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..layout import Layout
+from ..networks import Discriminator
+from ..training import Trainer, activate
+from .ledger import LedgerEntry
+
+__all__ = [
+    "CriticFunction",
+    "marginal_targets",
+    "PrivacyConfig",
+    "PrivateTrainer",
+    "clipped_gradient_sum",
+    "per_sample_gradients",
+    "training_entry",
+]
+
+_SLOPE = 0.2  # leaky-ReLU slope of the critic (tabgan.networks.Discriminator)
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    sample_rate: float  # Poisson rate q: each real row joins a critic step with probability q
+    noise_multiplier: float  # noise std / max_grad_norm, from the accountant for `steps` steps
+    max_grad_norm: float  # per-row clipping bound C
+    steps: int  # critic steps planned (the accountant's T)
+
+
+class CriticFunction:
+    """The critic as a pure function of its weights and explicit dropout masks (pac = 1).
+
+    Mirrors :class:`tabgan.networks.Discriminator.forward`; spectral
+    normalisation is ``W / (u^T W v)`` with the power-iteration vectors held
+    constant, as in ``torch.nn.utils.parametrizations.spectral_norm``.
+    """
+
+    def __init__(self, discriminator: Discriminator) -> None:
+        if discriminator.pac != 1:
+            raise ValueError("The private critic scores one row at a time (pac=1).")
+        self.D = discriminator
+        self.layers: list[nn.Linear] = [*discriminator.hidden, discriminator.last]
+        self.hidden_widths = [layer.out_features for layer in self.layers[:-1]]
+        self.parameters: list[nn.Parameter] = []
+        for layer in self.layers:
+            self.parameters += [self._weight_param(layer), layer.bias]
+        assert {id(p) for p in self.parameters} == {id(p) for p in discriminator.parameters()}
+
+    @staticmethod
+    def _weight_param(layer: nn.Linear) -> nn.Parameter:
+        if hasattr(layer, "parametrizations"):
+            return layer.parametrizations.weight.original
+        return layer.weight
+
+    @staticmethod
+    def _sn(layer: nn.Linear):
+        return layer.parametrizations.weight[0] if hasattr(layer, "parametrizations") else None
+
+    @torch.no_grad()
+    def refresh(self) -> None:
+        """One power iteration per spectrally normalised layer (reads weights only)."""
+        for layer in self.layers:
+            if self._sn(layer) is not None and self.D.training:
+                layer.weight  # noqa: B018 - the parametrization updates u, v when read in training
+
+    def weights(self, params: dict[str, torch.Tensor] | None = None) -> list[tuple]:
+        """Per layer ``(W_effective, b, sigma, u, v)``; ``sigma, u, v`` are None without SN.
+
+        ``params`` maps ``str(index)`` to replacement tensors (for ``torch.func``);
+        by default the live parameters are used (differentiable).
+        """
+        out = []
+        for i, layer in enumerate(self.layers):
+            w = self._weight_param(layer) if params is None else params[f"{i}.w"]
+            b = layer.bias if params is None else params[f"{i}.b"]
+            sn = self._sn(layer)
+            if sn is None:
+                out.append((w, b, None, None, None))
+            else:
+                u, v = sn._u.detach(), sn._v.detach()
+                sigma = torch.vdot(u, torch.mv(w, v))
+                out.append((w / sigma, b, sigma, u, v))
+        return out
+
+    def param_dict(self) -> dict[str, torch.Tensor]:
+        out = {}
+        for i, layer in enumerate(self.layers):
+            out[f"{i}.w"] = self._weight_param(layer).detach()
+            out[f"{i}.b"] = layer.bias.detach()
+        return out
+
+    def masks(self, rows: int, generator: torch.Generator) -> list[torch.Tensor] | None:
+        """Dropout masks (scaled), drawn like Discriminator.forward draws them."""
+        p = self.D.dropout
+        if not (self.D.training and p > 0):
+            return None
+        device = self.parameters[0].device
+        return [
+            (torch.rand(rows, w, generator=generator, device=device) >= p) / (1.0 - p)
+            for w in self.hidden_widths
+        ]
+
+    @staticmethod
+    def forward(x: torch.Tensor, weights: list[tuple], masks: list[torch.Tensor] | None):
+        """Layer inputs ``a[l]`` and pre-activations ``z[l]``; ``z[-1]`` is the score."""
+        inputs, pre = [], []
+        h = x
+        for i, (w, b, *_) in enumerate(weights):
+            inputs.append(h)
+            z = F.linear(h, w, b)
+            pre.append(z)
+            if i < len(weights) - 1:
+                h = F.leaky_relu(z, _SLOPE)
+                if masks is not None:
+                    h = h * masks[i]
+        return inputs, pre
+
+    def score(self, x, weights, masks) -> torch.Tensor:
+        return self.forward(x, weights, masks)[1][-1]
+
+
+def real_loss_derivative(score: torch.Tensor, loss: str, smooth: float) -> torch.Tensor:
+    """d f / d score for the real-row term ``f`` of the critic loss."""
+    if loss == "wgan-gp":
+        return torch.full_like(score, -1.0)
+    # BCE with logits against target `smooth`: smooth * softplus(-s) + (1 - smooth) * softplus(s)
+    return -smooth * torch.sigmoid(-score) + (1.0 - smooth) * torch.sigmoid(score)
+
+
+def fake_loss_derivative(score: torch.Tensor, loss: str) -> torch.Tensor:
+    """d f0 / d score for the generated-row term ``f0``."""
+    if loss == "wgan-gp":
+        return torch.ones_like(score)
+    return torch.sigmoid(score)  # BCE with logits against 0: softplus(s)
+
+
+def real_loss(score: torch.Tensor, loss: str, smooth: float) -> torch.Tensor:
+    if loss == "wgan-gp":
+        return -score
+    return smooth * F.softplus(-score) + (1.0 - smooth) * F.softplus(score)
+
+
+def fake_loss(score: torch.Tensor, loss: str) -> torch.Tensor:
+    return score if loss == "wgan-gp" else F.softplus(score)
+
+
+def _backward(pre, weights, masks, top: torch.Tensor) -> list[torch.Tensor]:
+    """Per-row d(out)/d(z[l]) for every layer, from d(out)/d(score) = ``top``."""
+    deltas = [top]
+    for i in range(len(weights) - 2, -1, -1):
+        d = (deltas[0] @ weights[i + 1][0]) * torch.where(pre[i] > 0, 1.0, _SLOPE)
+        if masks is not None:
+            d = d * masks[i]
+        deltas.insert(0, d)
+    return deltas
+
+
+def _layer_terms(critic, real, fake, mixed, masks, *, loss, smooth, gp_weight):
+    """Per layer: the per-pair gradient as outer-product pairs ``[(x_j, y_j)]`` and its bias.
+
+    Also returns the generated rows' scores (for the loss history).
+    """
+    weights = [tuple(t.detach() if t is not None else None for t in w) for w in critic.weights()]
+    masks_real, masks_fake, masks_mixed = masks
+    a_r, z_r = critic.forward(real, weights, masks_real)
+    a_f, z_f = critic.forward(fake, weights, masks_fake)
+    d_r = _backward(z_r, weights, masks_real, real_loss_derivative(z_r[-1], loss, smooth))
+    d_f = _backward(z_f, weights, masks_fake, fake_loss_derivative(z_f[-1], loss))
+    terms = [[(d_r[i], a_r[i]), (d_f[i], a_f[i])] for i in range(len(weights))]
+    bias = [d_r[i] + d_f[i] for i in range(len(weights))]
+    if gp_weight > 0:
+        a_m, z_m = critic.forward(mixed, weights, masks_mixed)
+        r = _backward(z_m, weights, masks_mixed, torch.ones_like(z_m[-1]))
+        v = r[0] @ weights[0][0]  # gradient of the score with respect to the interpolate
+        vn = v.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        q = gp_weight * 2.0 * (vn - 1.0) * v / vn  # d penalty / d v
+        for i in range(len(weights)):
+            terms[i].append((r[i], q))
+            if i < len(weights) - 1:  # forward derivative of the next layer's input along q
+                q = (q @ weights[i][0].T) * torch.where(z_m[i] > 0, 1.0, _SLOPE)
+                if masks_mixed is not None:
+                    q = q * masks_mixed[i]
+    for i, (w, _, sigma, u, v) in enumerate(weights):
+        if sigma is not None:  # chain rule through W / sigma(W): one more rank-one term
+            kappa = sum((x * (y @ w.T)).sum(1) for x, y in terms[i]) / sigma
+            terms[i] = [(x / sigma, y) for x, y in terms[i]]
+            terms[i].append((-kappa[:, None] * u[None, :], v[None, :].expand(len(kappa), -1)))
+    return terms, bias, z_f[-1]
+
+
+def clipped_gradient_sum(
+    critic: CriticFunction,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    mixed: torch.Tensor,
+    masks: tuple,
+    *,
+    loss: str,
+    smooth: float,
+    gp_weight: float,
+    max_grad_norm: float,
+) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+    """``sum_i clip(grad l(x_i, y_i))`` per critic parameter, the per-pair norms before
+    clipping, and the generated rows' scores.
+
+    ``masks`` holds the dropout masks of the real, generated and interpolated rows
+    (each None, or one tensor per hidden layer). Pair ``i``'s term depends on its
+    real row, its generated row, its interpolate and its masks only, so adding or
+    removing one real row changes the sum by at most ``max_grad_norm`` in L2 norm.
+    """
+    with torch.no_grad():
+        terms, bias, fake_score = _layer_terms(
+            critic, real, fake, mixed, masks, loss=loss, smooth=smooth, gp_weight=gp_weight
+        )
+        sq = torch.zeros(real.shape[0], device=real.device)
+        for i, pairs in enumerate(terms):
+            for j, (xj, yj) in enumerate(pairs):
+                for k in range(j, len(pairs)):
+                    xk, yk = pairs[k]
+                    cross = (xj * xk).sum(1) * (yj * yk).sum(1)
+                    sq += cross if k == j else 2.0 * cross
+            sq += (bias[i] * bias[i]).sum(1)
+        norms = sq.clamp_min(0.0).sqrt()
+        clip = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)[:, None]
+        grads: list[torch.Tensor] = []
+        for i, pairs in enumerate(terms):
+            grads.append(sum((clip * x).T @ y for x, y in pairs))
+            grads.append((clip * bias[i]).sum(0))
+    return grads, norms, fake_score
+
+
+def per_sample_gradients(
+    critic: CriticFunction,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    mixed: torch.Tensor,
+    masks: tuple,
+    *,
+    loss: str,
+    smooth: float,
+    gp_weight: float,
+) -> list[torch.Tensor]:
+    """Per-pair gradients of ``l(x_i, y_i)`` by ``torch.func`` (``vmap`` of ``grad``, an
+    inner ``grad`` for the penalty), in ``critic.parameters`` order. The slow reference."""
+    from torch.func import grad, vmap
+
+    def one(m):
+        return None if m is None else [t[None] for t in m]
+
+    def pair_loss(params, x, y, z, mr, mf, mm):
+        weights = critic.weights(params)
+        out = real_loss(critic.score(x[None], weights, one(mr)), loss, smooth).sum()
+        out = out + fake_loss(critic.score(y[None], weights, one(mf)), loss).sum()
+        if gp_weight > 0:
+            g = grad(lambda t: critic.score(t[None], weights, one(mm)).sum())(z)
+            out = out + gp_weight * (g.norm() - 1.0) ** 2
+        return out
+
+    params = critic.param_dict()
+    dims = (None, 0, 0, 0, *(None if m is None else 0 for m in masks))
+    per = vmap(grad(pair_loss), in_dims=dims)(params, real, fake, mixed, *masks)
+    return [per[f"{i}.{k}"] for i in range(len(critic.layers)) for k in ("w", "b")]
+
+
+def marginal_targets(transformer, layout: Layout) -> torch.Tensor:
+    """The released frequencies of every softmax span, concatenated in layout order."""
+    infos = {info.name: info for info in transformer.infos_}
+    parts = []
+    for span in layout.softmax_spans:
+        info = infos[span.column]
+        values = {
+            "category": lambda i: i.counts,
+            "mode": lambda i: i.weights,
+            "missing": lambda i: i.missing_counts,
+        }[span.role](info)
+        t = torch.tensor(values, dtype=torch.float32).clamp_min(0.0)
+        parts.append(t / t.sum() if t.sum() > 0 else torch.full_like(t, 1.0 / len(t)))
+    return torch.cat(parts) if parts else torch.zeros(0)
+
+
+class PrivateTrainer(Trainer):
+    """:class:`tabgan.training.Trainer` with the critic trained by DP-SGD.
+
+    * real rows are Poisson-sampled: each joins a step independently with
+      probability ``sample_rate`` (the batch size varies; its mean is ``batch_size``);
+    * each real row is conditioned on its own category in a random condition
+      column, and the generated rows the critic compares it with follow the
+      noisy category frequencies, so both sides share one distribution and no
+      row's conditioning depends on another row;
+    * each real row is paired with one generated row; the pair's loss (both
+      scores and the penalty on their interpolate) is clipped, the sum noised
+      by Opacus, then Adam steps;
+    * the generator step never reads real data; it adds a marginal-matching
+      term that reads released frequencies only (:meth:`generator_regularizer`).
+
+    Recorded losses are those of generated rows only (``discriminator_fake``):
+    a loss on real rows would be an unaccounted release.
+    """
+
+    d_loss_name = "discriminator_fake"
+
+    def __init__(
+        self, *, privacy: PrivacyConfig, marginals: torch.Tensor | None = None, **kwargs
+    ) -> None:
+        from opacus.optimizers import DPOptimizerFastGradientClipping
+
+        super().__init__(**kwargs)
+        self.privacy = privacy
+        self.critic = CriticFunction(self.D)
+        self.opt_d = DPOptimizerFastGradientClipping(
+            self.opt_d,
+            noise_multiplier=privacy.noise_multiplier,
+            max_grad_norm=privacy.max_grad_norm,
+            expected_batch_size=privacy.sample_rate * self.data.shape[0],
+            loss_reduction="mean",
+            generator=self.rng,
+        )
+        self.steps_taken = 0
+        self.batch_sizes: list[int] = []  # the Poisson batch size of every critic step
+        self.own = self._own_categories(self.data)
+        self.marginals = marginals
+        self.cond_weight = self._condition_weights()
+
+    def _condition_weights(self) -> torch.Tensor:
+        """Per conditional slot: its probability under the noisy frequencies over its
+        probability under the training distribution (log-frequency, by default)."""
+        s = self.sampler
+        if not s.n_columns:
+            return torch.ones(1, device=self.device)
+
+        def slot_probs(cdf):  # padded per-column CDFs -> probability of each flat slot
+            cdf = torch.where(cdf > 1.5, 1.0, cdf)  # padding
+            p = torch.diff(cdf, dim=1, prepend=torch.zeros_like(cdf[:, :1]))
+            pos = torch.arange(len(s.column_of), device=self.device) - s.col_offset[s.column_of]
+            return p[s.column_of, pos]
+
+        p_train, p_orig = slot_probs(s.train_cdf), slot_probs(s.original_cdf)
+        return torch.where(p_train > 0, p_orig / p_train.clamp_min(1e-12), 0.0)
+
+    def generator_regularizer(self, raw: torch.Tensor, flat: torch.Tensor) -> torch.Tensor | None:
+        """KL from the released marginals to the generator's batch marginals.
+
+        For every softmax span (categories, Gaussian-mixture modes, missing
+        indicators) the batch's average category probabilities, reweighted from
+        the training conditions to the noisy frequencies, are pulled towards
+        the released (noisy) frequencies. Uses released statistics only:
+        post-processing, no privacy cost.
+        """
+        if self.marginals is None or not self.seg.soft_cols.numel():
+            return None
+        probs = activate(raw, self.seg, 1.0, None).index_select(1, self.seg.soft_cols)
+        w = self.cond_weight[flat] if self.sampler.n_columns else torch.ones_like(probs[:, 0])
+        mean = (w[:, None] * probs).sum(0) / w.sum().clamp_min(1e-12)
+        t = self.marginals
+        return (t * (torch.log(t.clamp_min(1e-12)) - torch.log(mean.clamp_min(1e-12)))).sum()
+
+    def _own_categories(self, data: torch.Tensor) -> torch.Tensor:
+        """(rows, condition columns): each row's flat conditional index in each column."""
+        s = self.sampler
+        if not s.n_columns:
+            return torch.zeros(data.shape[0], 0, dtype=torch.long, device=self.device)
+        cols = [data[:, sp.start : sp.end].argmax(1) for sp in s.spans]
+        return torch.stack(cols, 1) + s.col_offset[None, :]
+
+    def poisson_rows(self) -> torch.Tensor:
+        """Indices of this step's real rows: each row independently with probability q."""
+        n = self.data.shape[0]
+        keep = torch.rand(n, generator=self.rng, device=self.device) < self.privacy.sample_rate
+        return keep.nonzero().squeeze(1)  # the one host sync: the batch size is random
+
+    def own_conditions(self, rows: torch.Tensor) -> torch.Tensor:
+        m = rows.shape[0]
+        cond = torch.zeros(m, self.sampler.width, device=self.device)
+        if self.sampler.n_columns and m:
+            col = torch.randint(self.sampler.n_columns, (m,), generator=self.rng, device=self.device)
+            cond.scatter_(1, self.own[rows, col][:, None], 1.0)
+        return cond
+
+    def private_batch(self):
+        """This step's pairs: real rows (own conditions), generated rows, interpolates, masks."""
+        rows = self.poisson_rows()
+        m = rows.shape[0]
+        real = torch.cat([self.data[rows], self.own_conditions(rows)], dim=1)
+        fake, _, cond, _ = self._fake(max(m, self.cfg.batch_size), original=True)
+        fake = torch.cat([fake, cond], dim=1)[:m]
+        alpha = torch.rand(m, 1, generator=self.rng, device=self.device)
+        mixed = alpha * real + (1.0 - alpha) * fake
+        masks = tuple(self.critic.masks(m, self.rng) for _ in range(3))
+        return real, fake, mixed, masks
+
+    def discriminator_step(self) -> torch.Tensor:
+        cfg = self.cfg
+        self.critic.refresh()
+        with torch.no_grad():
+            real, fake, mixed, masks = self.private_batch()
+        self.batch_sizes.append(real.shape[0])
+        grads, _, fake_score = clipped_gradient_sum(
+            self.critic, real, fake, mixed, masks,
+            loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,
+            max_grad_norm=self.privacy.max_grad_norm,
+        )
+        self.opt_d.zero_grad(set_to_none=True)
+        for p, g in zip(self.critic.parameters, grads):
+            p.grad = g.view_as(p)
+        self.opt_d.step()  # Opacus: + N(0, (noise_multiplier * C)^2), / expected batch size, Adam
+        self.steps_taken += 1
+        return fake_loss(fake_score, cfg.loss).mean() if len(fake_score) else fake_score.sum()
+
+
+def training_entry(
+    trainer: PrivateTrainer, *, epsilon: float, delta: float, accountant: str
+) -> LedgerEntry:
+    """The ledger entry of a finished private training run."""
+    p = trainer.privacy
+    sizes = trainer.batch_sizes
+    return LedgerEntry(
+        component="training",
+        uses="real rows, encoded by the released transformer, in the critic's loss: the score "
+        "of each real row and the gradient penalty on its interpolate with a generated row "
+        "(the generator never reads real data)",
+        epsilon=epsilon,
+        delta=delta,
+        mechanism=(
+            f"DP-SGD (Opacus): Poisson sampling q={p.sample_rate:.4g} (expected batch "
+            f"{trainer.cfg.batch_size}), per-row clipping C={p.max_grad_norm:g}, Gaussian noise "
+            f"multiplier {p.noise_multiplier:.4g}, {trainer.steps_taken} critic steps; "
+            f"{accountant.upper()} accountant"
+        ),
+        composition="sequential: adds to the other entries; the generator and all samples "
+        "are post-processing of the private critic",
+        details={
+            "sample_rate": p.sample_rate,
+            "noise_multiplier": p.noise_multiplier,
+            "max_grad_norm": p.max_grad_norm,
+            "steps": trainer.steps_taken,
+            "planned_steps": p.steps,
+            "mean_batch_size": float(sum(sizes) / len(sizes)) if sizes else 0.0,
+            "accountant": accountant,
+        },
+    )

@@ -1,0 +1,299 @@
+"""Private fits end to end: budget, ledger, leakage, refusals, persistence, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tabgan import InvalidParameterError, PrivacyError, Synthesizer, load
+from tabgan.privacy import PrivacyLedger, default_delta
+from tabgan.privacy.accountant import training_epsilon
+
+from .conftest import TINY
+
+DECLARED = {
+    "x": {"kind": "continuous", "lower": 0.0, "upper": 20.0},
+    "count": {"kind": "integer", "lower": 0, "upper": 49},
+}
+
+
+def table(n: int = 2000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "x": rng.normal(10, 3, n),
+            "count": rng.integers(0, 50, n),
+            "color": rng.choice(["red", "green", "blue"], n, p=[0.5, 0.3, 0.2]).astype(object),
+            "flag": rng.random(n) < 0.3,
+        }
+    )
+
+
+def fit_private(df, metadata=DECLARED, **kw):
+    params = {**TINY, "random_state": 0, "epsilon": 1.0, **kw}
+    return Synthesizer(**params).fit(df, metadata=metadata)
+
+
+@pytest.fixture(scope="module")
+def private_model():
+    df = table()
+    df.loc[7, "color"] = "SECRET-VALUE"  # one row holds it
+    return df, fit_private(df)
+
+
+# ----------------------------------------------------------------- budget
+def test_epsilon_spent_is_within_target_and_the_ledger_adds_up(private_model):
+    df, synth = private_model
+    ledger = synth.privacy_ledger_
+    assert isinstance(ledger, PrivacyLedger)
+    assert synth.epsilon_ <= 1.0 and synth.epsilon_ > 0.95
+    assert math.isclose(synth.epsilon_, sum(e.epsilon for e in ledger.entries))
+    assert math.isclose(synth.delta_, sum(e.delta for e in ledger.entries))
+    assert synth.delta_ <= default_delta(len(df)) * (1 + 1e-9)
+    assert [e.component for e in ledger] == ["public inputs", "marginals", "training"]
+    assert ledger["public inputs"].epsilon == 0.0
+    # the training entry is the accountant's epsilon for the steps actually taken
+    train = ledger["training"]
+    d = train.details
+    assert d["steps"] == d["planned_steps"] == TINY["epochs"] * (len(df) // TINY["batch_size"])
+    assert d["sample_rate"] == TINY["batch_size"] / len(df)
+    assert train.epsilon == training_epsilon(
+        noise_multiplier=d["noise_multiplier"], sample_rate=d["sample_rate"], steps=d["steps"],
+        delta=train.delta, accountant="rdp",
+    )
+    assert train.epsilon <= 0.8  # the training share of epsilon=1
+    assert d["mean_batch_size"] == pytest.approx(TINY["batch_size"], rel=0.1)
+    assert list(synth.loss_history_.columns) == ["epoch", "discriminator_fake", "generator"]
+
+
+def test_undeclared_ranges_are_a_ledger_entry():
+    df = table(4000)
+    synth = fit_private(df, metadata=None, epsilon=4.0)
+    ledger = synth.privacy_ledger_
+    assert [e.component for e in ledger] == ["public inputs", "numeric ranges", "marginals", "training"]
+    assert math.isclose(synth.epsilon_, ledger.epsilon) and synth.epsilon_ <= 4.0
+    info = {i.name: i for i in synth.transformer_.infos_}
+    # private bounds: near the data's but never copied from it
+    assert info["x"].lower != df["x"].min() and info["x"].upper != df["x"].max()
+    assert -1 <= info["x"].lower <= 8 and 13 <= info["x"].upper <= 32
+    out = synth.sample(500, random_state=0)
+    assert out["x"].between(info["x"].lower, info["x"].upper).all()
+
+
+def test_prv_accountant():
+    synth = fit_private(table(), accountant="prv")
+    assert synth.privacy_ledger_["training"].details["accountant"] == "prv"
+    assert synth.epsilon_ <= 1.0
+
+
+# ---------------------------------------------------------------- leakage
+def test_rare_category_stays_out_of_the_model_and_samples(private_model, tmp_path):
+    df, synth = private_model
+    color = next(i for i in synth.transformer_.infos_ if i.name == "color")
+    assert "SECRET-VALUE" not in color.categories
+    assert set(color.categories) <= {"red", "green", "blue"}
+    assert "SECRET-VALUE" not in set(synth.sample(5000, random_state=1)["color"])
+    synth.save(str(tmp_path / "m.tabgan"))
+    assert b"SECRET-VALUE" not in (tmp_path / "m.tabgan").read_bytes()
+
+
+def test_declared_rare_category_may_appear():
+    df = table()
+    df.loc[7, "color"] = "SECRET-VALUE"
+    meta = {**DECLARED, "color": {"kind": "discrete",
+                                  "categories": ["red", "green", "blue", "SECRET-VALUE"]}}
+    synth = fit_private(df, metadata=meta)
+    color = next(i for i in synth.transformer_.infos_ if i.name == "color")
+    assert color.categories[:4] == ["red", "green", "blue", "SECRET-VALUE"]  # public: kept
+    assert synth.privacy_ledger_["marginals"].details["estimated_categories"] == []
+
+
+def _numbers(doc):
+    if isinstance(doc, dict):
+        for v in doc.values():
+            yield from _numbers(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from _numbers(v)
+    elif isinstance(doc, (int, float)) and not isinstance(doc, bool):
+        yield float(doc)
+
+
+def _saved_doc(synth, path):
+    synth.save(str(path))
+    raw = path.read_bytes()
+    header = json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])
+    return json.loads(header["__metadata__"]["tabgan"]), raw
+
+
+def test_saved_model_holds_no_raw_values(tmp_path):
+    df = table(3000, seed=1)
+    rng = np.random.default_rng(5)
+    df["code"] = rng.choice(["A", "B"], len(df)).astype(object)
+    df.loc[:4, "code"] = [f"rare-{i}" for i in range(5)]  # five values held by one row each
+    raw_values = set(df["x"].round(12)) | {df["x"].min(), df["x"].max()}
+    doc, raw = _saved_doc(fit_private(df, metadata=None, epsilon=8.0), tmp_path / "p.tabgan")
+    numbers = set(_numbers(doc))
+    assert not {round(v, 12) for v in numbers} & raw_values
+    assert not any(f"rare-{i}".encode() in raw for i in range(5))
+    assert "discriminator" not in doc["loss_history"]  # real-row losses are not released
+    assert doc["n_rows"] == len(df)  # the row count is public, and the ledger says so
+    ledger = PrivacyLedger.from_dict(doc["extra"]["privacy_ledger"])
+    assert "row count" in ledger["public inputs"].uses
+    # the same check finds the raw values in a non-private model (it can see a leak)
+    doc, raw = _saved_doc(Synthesizer(**TINY, random_state=0).fit(df), tmp_path / "n.tabgan")
+    assert {round(v, 12) for v in _numbers(doc)} & raw_values
+    assert b"rare-0" in raw
+
+
+def test_kinds_come_from_dtypes_not_values():
+    df = table(1500)
+    df["whole"] = np.round(df["x"])  # floats holding whole numbers: 'integer' by value detection
+    df["yes"] = (df["x"] > 10).astype(object)  # object column of booleans: 'boolean' by values
+    synth = fit_private(df, epsilon=4.0)
+    assert synth.metadata_["whole"].kind == "continuous"
+    assert synth.metadata_["yes"].kind == "discrete"
+    plain = Synthesizer(**TINY, random_state=0).fit(df)
+    assert plain.metadata_["whole"].kind == "integer" and plain.metadata_["yes"].kind == "boolean"
+
+
+def test_missing_rates_are_estimated_privately():
+    df = table(3000)
+    df.loc[df.sample(frac=0.3, random_state=0).index, "x"] = np.nan
+    synth = fit_private(df, epsilon=3.0)
+    info = next(i for i in synth.transformer_.infos_ if i.name == "x")
+    assert info.has_missing and abs(info.missing_rate - 0.3) < 0.05
+    assert info.missing_counts[1] != int(df["x"].isna().sum()) or True  # noisy, may coincide
+    out = synth.sample(2000, random_state=0)
+    assert 0.1 < out["x"].isna().mean() < 0.5
+
+
+# --------------------------------------------------------------- refusals
+def test_category_dtype_must_be_declared():
+    df = table(1000)
+    df["color"] = df["color"].astype("category")
+    with pytest.raises(PrivacyError, match="category.*declare"):
+        fit_private(df)
+    meta = {**DECLARED, "color": {"kind": "discrete", "categories": ["red", "green", "blue"]}}
+    out = fit_private(df, metadata=meta, epsilon=3.0).sample(50, random_state=0)
+    assert isinstance(out["color"].dtype, pd.CategoricalDtype)
+
+
+def test_delta_must_be_below_one_over_n():
+    with pytest.raises(PrivacyError, match="1/n"):
+        fit_private(table(1000), delta=0.002)
+
+
+def test_impossible_budget_is_refused_before_reading_data(monkeypatch):
+    from tabgan.privacy import preprocessing
+
+    def boom(*a, **k):
+        raise AssertionError("data read")
+
+    monkeypatch.setattr(preprocessing, "release_marginals", boom)
+    with pytest.raises(PrivacyError, match="Raise epsilon"):
+        fit_private(table(1000), epsilon=1e-6, epochs=50, batch_size=1000)
+
+
+def test_identifier_column_is_refused():
+    df = table(2000)
+    df["name"] = [f"person-{i}" for i in range(len(df))]
+    with pytest.raises(PrivacyError, match="'name'.*Declare its categories"):
+        fit_private(df)
+
+
+def test_unestimable_range_asks_for_bounds():
+    df = table(60)
+    with pytest.raises(PrivacyError, match="lower.*upper"):
+        fit_private(df, metadata=None, epsilon=0.5, batch_size=10)
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [("epsilon", 0.0), ("epsilon", -1.0), ("epsilon", "1"), ("epsilon", float("inf")),
+     ("delta", 0.0), ("delta", 1.0), ("max_grad_norm", 0.0), ("preprocessing_share", 1.0),
+     ("preprocessing_share", 0.0), ("accountant", "moments")],
+)
+def test_invalid_privacy_parameters(name, value):
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of Synthesizer"):
+        fit_private(table(500), **{name: value})
+
+
+# ----------------------------------------------------------- model contract
+def test_same_seed_same_private_model(private_model):
+    df, synth = private_model
+    again = fit_private(df)
+    pd.testing.assert_frame_equal(synth.sample(100, random_state=3), again.sample(100, random_state=3))
+    assert again.privacy_ledger_ == synth.privacy_ledger_
+
+
+def test_non_private_fit_reports_no_guarantee():
+    synth = Synthesizer(**TINY, random_state=0).fit(table(300))
+    assert synth.epsilon_ == math.inf and synth.privacy_ledger_ is None
+
+
+def test_save_load_keeps_ledger_and_samples(private_model, tmp_path):
+    _, synth = private_model
+    synth.save(str(tmp_path / "m.tabgan"))
+    loaded = load(str(tmp_path / "m.tabgan"))
+    assert loaded.privacy_ledger_ == synth.privacy_ledger_
+    assert loaded.epsilon_ == synth.epsilon_ and loaded.delta_ == synth.delta_
+    assert loaded.transformer_.private_
+    pd.testing.assert_frame_equal(loaded.sample(80, random_state=2), synth.sample(80, random_state=2))
+    out = loaded.sample(30, random_state=0, conditions={"color": "blue"})
+    assert (out["color"] == "blue").all()
+
+
+def test_cli_fit_prints_the_ledger(tmp_path, capsys):
+    from tabgan.cli import main
+
+    csv = tmp_path / "d.csv"
+    table(1500).to_csv(csv, index=False)
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"columns": DECLARED}))
+    model = tmp_path / "m.tabgan"
+    code = main(["fit", str(csv), "-o", str(model), "--epochs", "2", "--batch-size", "40",
+                 "--seed", "0", "--quiet", "--device", "cpu", "--epsilon", "2",
+                 "--delta", "1e-6", "--max-grad-norm", "0.5", "--metadata", str(meta)])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "privacy ledger: epsilon =" in captured.out and "training" in captured.out
+    assert "C=0.5" in captured.out
+    assert "inferred from the values" in captured.err  # color and flag kinds came from the CSV
+    loaded = load(str(model))
+    assert loaded.epsilon_ <= 2.0 and loaded.delta_ <= 1e-6 * (1 + 1e-9)
+    assert main(["fit", str(csv), "-o", str(model), "--epsilon", "1", "--delta", "0.5",
+                 "--quiet", "--device", "cpu"]) == 2
+    assert "1/n" in capsys.readouterr().err
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-1e20, 1e20, allow_nan=False))
+def test_range_grid_bins_contain_their_values(x):
+    from tabgan.privacy.preprocessing import _grid_edges, _grid_index
+
+    idx = _grid_index(np.array([x]))
+    lo, hi = _grid_edges(idx)
+    assert lo[0] <= x <= hi[0]
+    assert 0 <= idx[0] <= 2 * 75  # 2 * (magnitude classes) + zero
+    if x != 0:  # bins are ordered along the number line
+        y = x * 2.5
+        assert (_grid_index(np.array([y]))[0] - idx[0]) * np.sign(x) >= 0
+
+
+def test_private_transformer_encodes_from_released_numbers_only(private_model):
+    df, synth = private_model
+    tr = synth.transformer_
+    assert tr.private_
+    odd = df.head(50).copy()
+    odd.loc[0, "x"] = 1e9  # outside the declared range: clipped, not an error
+    odd.loc[1, "color"] = "never-seen"  # not released: a released category instead
+    enc = tr.transform(odd, rng=np.random.default_rng(0))
+    back = tr.inverse_transform(enc, rng=np.random.default_rng(0))
+    assert back.loc[0, "x"] <= 20.0 and back.loc[1, "color"] in {"red", "green", "blue"}

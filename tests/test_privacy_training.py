@@ -1,0 +1,190 @@
+"""The private critic step (tabgan.privacy.dp_training): what gets clipped, noised and sampled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tabgan.networks import Discriminator, Generator, init_weights, materialize
+from tabgan.privacy.dp_training import (
+    CriticFunction,
+    PrivacyConfig,
+    PrivateTrainer,
+    clipped_gradient_sum,
+    per_sample_gradients,
+)
+from tabgan.sampler import ConditionalSampler
+from tabgan.synthesizer import _condition_counts
+from tabgan.training import TrainConfig
+from tabgan.transformer import DataTransformer
+
+from .conftest import make_mixed
+
+CPU = torch.device("cpu")
+
+
+def make_trainer(*, gp_weight=10.0, noise=1.0, clip=1.0, q=0.2, seed=0, n=200, loss="wgan-gp",
+                 spectral_norm=False, dropout=0.5):
+    df = make_mixed(n)
+    rng = np.random.default_rng(0)
+    tr = DataTransformer().fit(df, rng=rng)
+    data = torch.from_numpy(tr.transform(df, rng=rng))
+    layout = tr.layout_
+    g = torch.Generator().manual_seed(seed)
+    G = materialize(lambda: Generator(8 + layout.condition_width, (16,), layout.width), CPU)
+    D = materialize(
+        lambda: Discriminator(layout.width + layout.condition_width, (16, 16), pac=1,
+                              dropout=dropout, spectral_norm=spectral_norm),
+        CPU,
+    )
+    init_weights(G, g)
+    init_weights(D, g)
+    cfg = TrainConfig(
+        epochs=1, batch_size=int(q * n), embedding_dim=8, generator_lr=2e-4,
+        discriminator_lr=1e-2, generator_decay=0.0, discriminator_decay=0.0, betas=(0.5, 0.9),
+        discriminator_steps=1, loss=loss, gp_weight=gp_weight, label_smoothing=0.0, tau=0.2,
+    )
+    sampler = ConditionalSampler(layout, _condition_counts(tr), device=CPU)
+    return PrivateTrainer(
+        privacy=PrivacyConfig(sample_rate=q, noise_multiplier=noise, max_grad_norm=clip, steps=10),
+        config=cfg, layout=layout, generator_net=G, discriminator=D, sampler=sampler,
+        data=data, rng=g,
+    )
+
+
+def critic_state(trainer):
+    return torch.cat([p.detach().flatten().clone() for p in trainer.D.parameters()])
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+@pytest.mark.parametrize("loss,gp", [("wgan-gp", 10.0), ("wgan-gp", 0.0), ("gan", 5.0)])
+def test_clipped_per_row_gradients_match_torch_func_and_include_the_penalty(spectral_norm, loss, gp):
+    """The fast (ghost) clipping equals clipping torch.func's per-row gradients, which take the
+    penalty's inner gradient per row."""
+    trainer = make_trainer(gp_weight=gp, loss=loss, spectral_norm=spectral_norm)
+    critic = trainer.critic
+    critic.refresh()
+    with torch.no_grad():
+        batch = trainer.private_batch()
+    n = len(batch[0])
+    kw = dict(loss=loss, smooth=1.0, gp_weight=gp)
+    per_row = per_sample_gradients(critic, *batch, **kw)
+    ref_norms = torch.stack([g.reshape(n, -1).norm(dim=1) for g in per_row], 1).norm(dim=1)
+    C = float(ref_norms.median())  # clips about half the rows
+    sums, norms, _ = clipped_gradient_sum(critic, *batch, max_grad_norm=C, **kw)
+    torch.testing.assert_close(norms, ref_norms, rtol=1e-4, atol=1e-6)
+    factor = (C / (ref_norms + 1e-6)).clamp(max=1.0)
+    for got, g in zip(sums, per_row):
+        torch.testing.assert_close(got.view_as(g[0]), torch.einsum("i,i...", factor, g),
+                                   rtol=1e-4, atol=1e-5)
+    if gp > 0:  # the penalty is part of what gets clipped
+        no_gp = per_sample_gradients(critic, *batch, loss=loss, smooth=1.0, gp_weight=0.0)
+        assert not all(torch.allclose(a, b) for a, b in zip(per_row, no_gp))
+        _, norms_no_gp, _ = clipped_gradient_sum(critic, *batch, loss=loss, smooth=1.0,
+                                                 gp_weight=0.0, max_grad_norm=C)
+        assert not torch.allclose(norms, norms_no_gp)
+
+
+def test_functional_critic_is_the_discriminator():
+    trainer = make_trainer(dropout=0.0)
+    x = torch.randn(30, trainer.D.hidden[0].in_features)
+    critic = CriticFunction(trainer.D)
+    torch.testing.assert_close(critic.score(x, critic.weights(), None), trainer.D(x))
+    sn = make_trainer(spectral_norm=True, dropout=0.0)
+    sn.D.eval()
+    critic = CriticFunction(sn.D)
+    torch.testing.assert_close(critic.score(x, critic.weights(), None), sn.D(x))
+
+
+def test_gradient_penalty_weight_changes_the_private_update():
+    updates = []
+    for gp in (0.0, 10.0):
+        trainer = make_trainer(gp_weight=gp, noise=1.0, seed=3)
+        before = critic_state(trainer)
+        trainer.discriminator_step()
+        updates.append(critic_state(trainer) - before)
+    assert not torch.allclose(updates[0], updates[1])
+
+
+def test_no_real_data_term_escapes_clipping():
+    """With a clip bound C and no noise, the critic's gradient has norm at most C (each pair
+    clipped to C, divided by the expected batch size, times the batch's size), whatever the
+    penalty weight: every real-data term, penalty included, goes through the clipped path."""
+    for gp in (0.0, 10.0, 1000.0):
+        trainer = make_trainer(gp_weight=gp, noise=0.0, clip=1e-3, seed=5)
+        trainer.opt_d.original_optimizer.step = lambda: None  # keep the gradients, skip Adam
+        trainer.discriminator_step()
+        grad = torch.cat([p.grad.flatten() for p in trainer.critic.parameters])
+        bound = 1e-3 * trainer.batch_sizes[-1] / (0.2 * 200)
+        assert 0 < grad.norm() <= bound * (1 + 1e-4)
+
+
+def test_noise_is_added_with_the_calibrated_scale():
+    """A vanishing clip bound: what remains is Opacus's N(0, (sigma C / B)^2)."""
+    trainer = make_trainer(noise=50.0, clip=1e-3, seed=7)
+    trainer.opt_d.original_optimizer.step = lambda: None  # keep the gradients, skip Adam
+    trainer.discriminator_step()
+    noise = torch.cat([p.grad.flatten() for p in trainer.critic.parameters])
+    expected = 50.0 * 1e-3 / (0.2 * 200)  # sigma * C / expected batch size
+    # the clipped signal has norm <= C (about C / 30 per coordinate): noise dominates
+    assert noise.std().item() == pytest.approx(expected, rel=0.1)
+
+
+def test_real_batches_are_poisson():
+    q, n = 0.2, 200
+    trainer = make_trainer(q=q, n=n, seed=11)
+    sizes, hits = [], torch.zeros(n)
+    for _ in range(2000):
+        rows = trainer.poisson_rows()
+        sizes.append(rows.numel())
+        hits[rows] += 1
+    sizes = np.array(sizes)
+    assert len(set(sizes)) > 10  # the batch size varies ...
+    assert sizes.mean() == pytest.approx(q * n, rel=0.02)  # ... around q n
+    assert sizes.var() == pytest.approx(n * q * (1 - q), rel=0.15)  # with binomial spread
+    assert (hits / 2000).sub(q).abs().max() < 0.06  # every row joins with probability q
+    assert len(np.unique(rows.numpy())) == rows.numel()  # no row twice in a batch
+
+
+def test_training_uses_poisson_batches_and_counts_steps():
+    trainer = make_trainer(q=0.1, n=200, seed=2)
+    history = trainer.run(2)
+    assert list(history[0]) == ["epoch", "discriminator_fake", "generator"]
+    assert trainer.steps_taken == 2 * (200 // 20) == len(trainer.batch_sizes)
+    assert len(set(trainer.batch_sizes)) > 1
+
+
+def test_real_rows_are_conditioned_on_their_own_category():
+    trainer = make_trainer(seed=4)
+    rows = torch.arange(200)
+    cond = trainer.own_conditions(rows)
+    assert torch.all(cond.sum(1) == 1)
+    s = trainer.sampler
+    for i in range(0, 200, 17):
+        flat = int(cond[i].argmax())
+        col = int((flat >= s.col_offset).sum()) - 1
+        span = s.spans[col]
+        assert flat - int(s.col_offset[col]) == int(trainer.data[i, span.start:span.end].argmax())
+
+
+def test_marginal_matching_uses_released_frequencies():
+    trainer = make_trainer(seed=6)
+    s = trainer.sampler
+    counts = s.counts.float()
+    total = torch.zeros(s.n_columns).index_add_(0, s.column_of, counts)[s.column_of]
+    logs = torch.log1p(counts)
+    log_total = torch.zeros(s.n_columns).index_add_(0, s.column_of, logs)[s.column_of]
+    # reweighting training (log-frequency) conditions gives the noisy frequencies
+    torch.testing.assert_close(trainer.cond_weight * logs / log_total, counts / total)
+    assert trainer.generator_regularizer(torch.randn(8, trainer.layout.width),
+                                         torch.zeros(8, dtype=torch.long)) is None  # no targets
+    from tabgan.privacy.dp_training import marginal_targets
+
+    df = make_mixed(200)
+    tr = DataTransformer().fit(df, rng=np.random.default_rng(0))
+    trainer.marginals = marginal_targets(tr, trainer.layout)
+    with torch.no_grad():
+        _, raw, _, flat = trainer._fake(64)
+    kl = trainer.generator_regularizer(raw, flat)
+    assert kl.ndim == 0 and torch.isfinite(kl) and kl >= 0
