@@ -1,5 +1,9 @@
 """Speed side by side: tabgan against the ctgan package on UCI Adult.
 
+Each measure is reported as wall seconds (``_s``) and CPU seconds of the process
+(``_cpu``). On a shared machine, CPU time with ``--threads 1`` is the steadier
+measure of the work done (no thread spin-waiting, no time lost to other jobs).
+
 Measures, for each library in its own subprocess (so peak memory is its own):
 transformer fit time, training time per epoch at batch 500 (difference of a
 1-epoch and a (1+E)-epoch fit, so set-up costs cancel), and the time to sample
@@ -41,6 +45,16 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class Clock:
+    """Wall and CPU (process) seconds since creation."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def read(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
 def sync() -> None:
     if args.device == "cuda":
         import torch
@@ -54,61 +68,60 @@ def work_tabgan(df) -> dict:
     import tabgan
     from tabgan.transformer import DataTransformer
 
-    t0 = time.perf_counter()
+    c = Clock()
     DataTransformer().fit(df, rng=np.random.default_rng(0))
-    transformer_s = time.perf_counter() - t0
+    transformer = c.read()
 
     def fit(epochs):
-        t = time.perf_counter()
+        c = Clock()
         model = tabgan.Synthesizer(epochs=epochs, device=args.device, random_state=0).fit(df)
         sync()
-        return model, time.perf_counter() - t
+        return model, c.read()
 
     fit(1)  # warm-up: first-call costs (allocator, kernels) are not per-epoch costs
     _, t1 = fit(1)
     model, t2 = fit(1 + args.epochs)
-    t0 = time.perf_counter()
+    c = Clock()
     model.sample(len(df), random_state=0)
     sync()
-    return {
-        "transformer_fit_s": transformer_s,
-        "epoch_s": (t2 - t1) / args.epochs,
-        "fit_1_epoch_s": t1,
-        "sample_s": time.perf_counter() - t0,
-    }
+    return report(transformer, t1, t2, c.read())
 
 
 def work_ctgan(df) -> dict:
+    import pandas as pd
     from ctgan import CTGAN
     from ctgan.data_transformer import DataTransformer
 
-    import pandas as pd
-
     discrete = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-    t0 = time.perf_counter()
+    c = Clock()
     DataTransformer().fit(df, discrete)
-    transformer_s = time.perf_counter() - t0
+    transformer = c.read()
 
     def fit(epochs):
-        t = time.perf_counter()
+        c = Clock()
         model = CTGAN(epochs=epochs, cuda=args.device == "cuda")
         model.set_random_state(0)
         model.fit(df, discrete_columns=discrete)
         sync()
-        return model, time.perf_counter() - t
+        return model, c.read()
 
     fit(1)  # warm-up, as for tabgan
     _, t1 = fit(1)
     model, t2 = fit(1 + args.epochs)
-    t0 = time.perf_counter()
+    c = Clock()
     model.sample(len(df))
     sync()
-    return {
-        "transformer_fit_s": transformer_s,
-        "epoch_s": (t2 - t1) / args.epochs,
-        "fit_1_epoch_s": t1,
-        "sample_s": time.perf_counter() - t0,
-    }
+    return report(transformer, t1, t2, c.read())
+
+
+def report(transformer, fit1, fit2, sample) -> dict:
+    """Wall seconds (``*_s``) and CPU seconds (``*_cpu``) of each measure."""
+    out = {}
+    for i, suffix in enumerate(("_s", "_cpu")):
+        out["transformer_fit" + suffix] = transformer[i]
+        out["epoch" + suffix] = (fit2[i] - fit1[i]) / args.epochs
+        out["sample" + suffix] = sample[i]
+    return out
 
 
 if args.worker:
@@ -139,7 +152,8 @@ for rep in range(args.repeats):
         runs[lib].append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"repeat {rep + 1} {lib}: {runs[lib][-1]}", flush=True)
 
-keys = ["transformer_fit_s", "epoch_s", "sample_s", "peak_rss_mib"]
+keys = ["transformer_fit_s", "epoch_s", "sample_s",
+        "transformer_fit_cpu", "epoch_cpu", "sample_cpu", "peak_rss_mib"]
 med = {lib: {k: statistics.median(r[k] for r in runs[lib]) for k in keys} for lib in libs}
 print(f"\nAdult ({args.data}), device {args.device}, median of {args.repeats} runs")
 print(f"{'measure':<20}" + "".join(f"{lib:>12}" for lib in libs) + ("  ctgan/tabgan" if len(libs) == 2 else ""))

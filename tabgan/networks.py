@@ -42,8 +42,16 @@ class Residual(nn.Module):
         self.fc = nn.Linear(i, o)
         self.bn = nn.BatchNorm1d(o, track_running_stats=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([F.relu(self.bn(self.fc(x))), x], dim=1)
+    def forward(self, x: torch.Tensor, group: int | None = None) -> torch.Tensor:
+        h = self.fc(x)
+        if group is None or group >= h.shape[0]:
+            h = self.bn(h)
+        else:  # several batches at once, each normalised with its own statistics
+            g = h.reshape(-1, group, h.shape[1])
+            var, mean = torch.var_mean(g, dim=1, keepdim=True, correction=0)
+            g = (g - mean) * torch.rsqrt(var + self.bn.eps)
+            h = g.reshape(h.shape) * self.bn.weight + self.bn.bias
+        return torch.cat([F.relu(h), x], dim=1)
 
 
 class Generator(nn.Module):
@@ -59,8 +67,12 @@ class Generator(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.out = nn.Linear(dim, output_dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.blocks(x))
+    def forward(self, x: torch.Tensor, group: int | None = None) -> torch.Tensor:
+        """``group``: normalise each run of ``group`` rows on its own, as if generated
+        in separate batches of that size (sampling many training-sized batches at once)."""
+        for block in self.blocks:
+            x = block(x, group)
+        return self.out(x)
 
 
 class Discriminator(nn.Module):

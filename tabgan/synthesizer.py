@@ -22,6 +22,11 @@ from .transformer import _MISSING, _OTHER, DataTransformer, DiscreteInfo, _py, c
 
 __all__ = ["Synthesizer"]
 
+# Rows per generator pass when sampling on CUDA, where a pass of training-sized batches is
+# launch-bound. On the CPU the generator's matrix products dominate and one batch per pass
+# is fastest (larger passes fall out of cache: measured 0.43 s vs 0.83 s for 32k rows).
+_SAMPLE_ROWS_PER_PASS_CUDA = 16_384
+
 
 def _positive_or_none() -> v.Constraint:
     return v.Constraint(lambda x: x is None or (v._is_real(x) and x > 0), "None or a float > 0")
@@ -565,14 +570,18 @@ class Synthesizer:
         sampler = ConditionalSampler(
             layout, _condition_counts(self.transformer_), device=self.device_
         )
-        batch = self.batch_size
+        batch = self.batch_size  # batch-norm statistics are taken over runs of this size
+        # Several such batches go through the generator at once (each normalised on its
+        # own), so that sampling runs large matrix products instead of many small ones.
+        per_pass = _SAMPLE_ROWS_PER_PASS_CUDA if self.device_.type == "cuda" else batch
+        most = max(1, per_pass // batch)
         native = None  # the rarest conditioned category goes into the conditional vector
         checks = [(s, i) for s, i in targets if s is not None]
         if checks:
             cond_spans = list(layout.condition_spans)  # category spans are among them
             span, index = min(checks, key=lambda t: self._count(t[0], t[1]))
             offset = sum(s.width for s in cond_spans[: cond_spans.index(span)])
-            native = sampler.fixed_condition(offset + index, batch)
+            native = sampler.fixed_condition(offset + index, 1)
         kept: list[torch.Tensor] = []
         have, made = 0, 0
         budget = max(100 * n, 50 * batch)  # bounded effort for conditional sampling
@@ -583,15 +592,17 @@ class Synthesizer:
                     f"{made} tries; the combination is too rare in what the model learned. "
                     "Relax the conditions or sample fewer rows."
                 )
+            rows = batch * min(most, -(-(n - have) // batch))
             if native is None:
-                cond, _ = sampler.sample_condition(batch, gen, original=True)
+                cond, _ = sampler.sample_condition(rows, gen, original=True)
             else:
-                cond = native
-            noise = torch.randn(batch, self.embedding_dim, generator=gen, device=self.device_)
-            out = activate(self.generator_(torch.cat([noise, cond], 1)), seg, self.tau, gen)
-            made += batch
+                cond = native.expand(rows, -1)
+            noise = torch.randn(rows, self.embedding_dim, generator=gen, device=self.device_)
+            raw = self.generator_(torch.cat([noise, cond], 1), group=batch)
+            out = activate(raw, seg, self.tau, gen)
+            made += rows
             if checks:
-                ok = torch.ones(batch, dtype=torch.bool, device=self.device_)
+                ok = torch.ones(rows, dtype=torch.bool, device=self.device_)
                 for s, i in checks:
                     ok &= out[:, s.start : s.end].argmax(1) == i
                 out = out[ok]

@@ -269,7 +269,7 @@ def test_unreachable_condition_stops_with_error(mixed):
     red = synth.transformer_.infos_[2].categories.index("red")
 
     class AlwaysRed(torch.nn.Module):
-        def forward(self, x):
+        def forward(self, x, group=None):
             out = torch.zeros(x.shape[0], layout.width)
             out[:, span.start + red] = 50.0
             return out
