@@ -48,6 +48,7 @@ parser.add_argument("--threads", type=int, default=None, help="torch threads")
 parser.add_argument("--device", default="auto")
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--data", default=DATA)
+parser.add_argument("--save-dir", default=None, help="also write each synthetic table here")
 args = parser.parse_args()
 
 if args.threads:
@@ -111,6 +112,9 @@ for eps in runs:
     synth.fit(train, metadata=metadata if eps is not None else None)
     fit_s = time.perf_counter() - t0
     synthetic = synth.sample(len(train), random_state=args.seed)
+    if args.save_dir:
+        os.makedirs(args.save_dir, exist_ok=True)
+        synthetic.to_csv(os.path.join(args.save_dir, f"adult_tabgan_eps{eps}.csv"), index=False)
     report = tabgan.evaluate(train, synthetic, target="income", holdout=test,
                              random_state=args.seed, detection=False, n_threads=args.threads)
     rows.append({
