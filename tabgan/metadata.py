@@ -180,9 +180,11 @@ class Metadata:
         return replace(self, columns=cols)
 
 
-def detect_kind(series: pd.Series) -> str:
-    """The kind tabgan would give ``series`` by default."""
-    dtype = series.dtype
+def schema_kind(dtype: Any) -> str:
+    """The kind of a column from its dtype alone, without reading any value.
+
+    This is what differential-privacy mode uses (detection that reads values would leak).
+    """
     if pd.api.types.is_bool_dtype(dtype):
         return "boolean"
     if isinstance(dtype, pd.CategoricalDtype):
@@ -191,19 +193,25 @@ def detect_kind(series: pd.Series) -> str:
         return "datetime"
     if pd.api.types.is_integer_dtype(dtype):
         return "integer"
-    if pd.api.types.is_float_dtype(dtype):
-        values = series.dropna().to_numpy()
-        if len(values) and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
-            # Floats holding whole numbers (an int column with NaN read from CSV).
-            return "integer"
-        return "continuous"
     if pd.api.types.is_numeric_dtype(dtype):
         return "continuous"
-    # object / string: booleans stored as objects stay boolean
-    values = series.dropna()
-    if len(values) and values.map(lambda v: isinstance(v, (bool, np.bool_))).all():
-        return "boolean"
     return "discrete"
+
+
+def detect_kind(series: pd.Series) -> str:
+    """The kind tabgan would give ``series`` by default: :func:`schema_kind`, refined by
+    the values (floats holding whole numbers are integers, e.g. an int column with NaN read
+    from CSV; object columns holding only True/False are booleans)."""
+    kind = schema_kind(series.dtype)
+    if kind == "continuous" and pd.api.types.is_float_dtype(series.dtype):
+        values = series.dropna().to_numpy()
+        if len(values) and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+            return "integer"
+    elif kind == "discrete" and not isinstance(series.dtype, pd.CategoricalDtype):
+        values = series.dropna()
+        if len(values) and values.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+            return "boolean"
+    return kind
 
 
 def _coerce_overrides(overrides: Any) -> dict[str, ColumnMetadata]:

@@ -90,6 +90,17 @@ def check_dataframe(df: Any, *, min_rows: int = 2) -> pd.DataFrame:
     return df
 
 
+def check_single_type(name: str, series: pd.Series, nonnull: pd.Series) -> None:
+    """Raise :class:`InvalidDataError` if an object column mixes value types."""
+    if series.dtype == object and len(nonnull):
+        families = set(nonnull.map(_type_family).unique())
+        if len(families) > 1:
+            raise InvalidDataError(
+                f"Column {name!r} mixes value types {sorted(families)}. Convert it to one "
+                f"type first, e.g. df[{name!r}] = df[{name!r}].astype(str)."
+            )
+
+
 def _type_family(v: Any) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "bool"
@@ -309,13 +320,7 @@ class DataTransformer:
             info.ordered = bool(series.cat.ordered)
         values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
         nonnull = values.dropna()
-        if series.dtype == object and len(nonnull):
-            families = set(nonnull.map(_type_family).unique())
-            if len(families) > 1:
-                raise InvalidDataError(
-                    f"Column {name!r} mixes value types {sorted(families)}. Convert it to one "
-                    f"type first, e.g. df[{name!r}] = df[{name!r}].astype(str)."
-                )
+        check_single_type(name, series, nonnull)
         counts = nonnull.value_counts(sort=True)
         cats = [_py(v) for v in counts.index]
         cnts = [int(c) for c in counts.to_numpy()]

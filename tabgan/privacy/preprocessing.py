@@ -38,7 +38,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..errors import InvalidDataError, PrivacyError
-from ..metadata import ColumnMetadata, Metadata, _coerce_overrides
+from ..metadata import ColumnMetadata, Metadata, _coerce_overrides, schema_kind
 from .accountant import gaussian_mu
 from .ledger import LedgerEntry
 
@@ -63,20 +63,6 @@ _COMPOSITION = "sequential: adds to the other entries"
 
 
 # ----------------------------------------------------------------- metadata
-def schema_kind(dtype: Any) -> str:
-    """The kind of a column from its dtype alone (detection that reads values would leak)."""
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "discrete"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "integer"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "continuous"
-    return "discrete"
-
 
 def private_metadata(df: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | None) -> Metadata:
     """Declared metadata, completed from dtypes only; refuses what would leak.
@@ -334,18 +320,12 @@ def release_marginals(
 
 
 def _category_histogram(name: str, series: pd.Series, cm: ColumnMetadata, _py) -> dict:
-    from ..transformer import _dtype_str, _type_family
+    from ..transformer import _dtype_str, check_single_type
 
     is_cat = isinstance(series.dtype, pd.CategoricalDtype)
     values = series.astype(object) if is_cat else series
     nonnull = values.dropna()
-    if series.dtype == object and len(nonnull):
-        families = set(nonnull.map(_type_family).unique())
-        if len(families) > 1:
-            raise InvalidDataError(
-                f"Column {name!r} mixes value types {sorted(families)}. Convert it to one "
-                f"type first, e.g. df[{name!r}] = df[{name!r}].astype(str)."
-            )
+    check_single_type(name, series, nonnull)
     vc = nonnull.value_counts(sort=False)
     seen = {_py(v): int(c) for v, c in zip(vc.index, vc.to_numpy())}
     if cm.categories is not None:
