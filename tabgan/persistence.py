@@ -54,6 +54,7 @@ def save_model(synth: Any, path: str | os.PathLike) -> None:
                 "weight_threshold": tr.weight_threshold,
                 "max_gmm_samples": tr.max_gmm_samples,
                 "max_categories": tr.max_categories,
+                "point_share": tr.point_share,
             },
             "columns": tr.columns_,
             "infos": [

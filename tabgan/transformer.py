@@ -136,11 +136,13 @@ class DataTransformer:
         weight_threshold: float = 0.005,
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
+        point_share: float | None = 0.05,
     ) -> None:
         self.n_modes = n_modes
         self.weight_threshold = weight_threshold
         self.max_gmm_samples = max_gmm_samples
         self.max_categories = max_categories
+        self.point_share = point_share
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -157,13 +159,18 @@ class DataTransformer:
             )
         infos: list[NumericInfo | DiscreteInfo] = []
         to_fit: list[tuple[NumericInfo, np.ndarray]] = []
+        point_modes: list[tuple[NumericInfo, np.ndarray, np.ndarray]] = []
         for name in df.columns:
             cm = meta[name]
             if cm.is_numeric:
                 info, values = self._fit_numeric(name, df[name], cm)
                 infos.append(info)
                 if values is not None:
-                    to_fit.append((info, values))
+                    points, shares, rest = self._split_points(values)
+                    if len(points):
+                        point_modes.append((info, points, shares))
+                    if len(rest):
+                        to_fit.append((info, rest))
             else:
                 infos.append(self._fit_discrete(name, df[name], cm))
         fitted = fit_mixtures(
@@ -178,6 +185,8 @@ class DataTransformer:
             info.stds = params.stds.tolist()
             info.weights = params.weights.tolist()
             info.scales = _mode_scales(params.means, params.stds, params.weights, values)
+        for info, points, shares in point_modes:
+            _add_point_modes(info, points, shares)
         self.metadata_ = meta
         self.columns_ = list(df.columns)
         self.infos_ = infos
@@ -252,6 +261,26 @@ class DataTransformer:
         self.layout_ = self._build_layout()
         self.private_ = True
         return self
+
+    def _split_points(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Point masses (single values holding at least ``point_share`` of the rows, such as
+        the zeros of a capital-gain column), their shares, and the values left for the
+        mixture. A Gaussian mode blurs a point mass (its variance is set by the prior);
+        a point mode gives the exact value back."""
+        empty = np.empty(0)
+        if not self.point_share:
+            return empty, empty, values
+        uniq, counts = np.unique(values, return_counts=True)
+        share = counts / len(values)
+        keep = np.argsort(-share, kind="stable")[: self.n_modes]
+        keep = keep[share[keep] >= self.point_share]
+        points = uniq[keep]
+        rest = values[~np.isin(values, points)]
+        if len(rest) and np.all(rest == rest[0]):  # one value left: a point too
+            points = np.append(points, rest[0])
+            keep = np.append(keep, np.searchsorted(uniq, rest[0]))
+            rest = rest[:0]
+        return points, share[keep], rest
 
     @staticmethod
     def _numeric_values(name: str, series: pd.Series, kind: str) -> np.ndarray:
@@ -469,7 +498,30 @@ class DataTransformer:
     ) -> tuple[np.ndarray, np.ndarray]:
         means = np.asarray(info.means)
         scales = np.asarray(info.scales)
-        logp = _log_posterior(means, np.asarray(info.stds), np.asarray(info.weights), values)
+        stds = np.asarray(info.stds)
+        point = stds == 0  # point modes: the exact value, scalar 0
+        if point.any():
+            at = np.flatnonzero(point)
+            hit = values[:, None] == means[None, at]
+            on_point = hit.any(axis=1)
+            mode = np.where(on_point, at[hit.argmax(axis=1)], 0)
+            scalar = np.zeros(len(values), dtype=np.float32)
+            rest = ~on_point
+            if rest.any():
+                if point.all():  # nothing else to choose from: the nearest point
+                    mode[rest] = at[np.abs(values[rest, None] - means[None, at]).argmin(axis=1)]
+                else:
+                    sub = NumericInfo(
+                        name=info.name, kind=info.kind, dtype=info.dtype,
+                        means=means[~point].tolist(), stds=stds[~point].tolist(),
+                        weights=np.asarray(info.weights)[~point].tolist(),
+                        scales=scales[~point].tolist(),
+                    )
+                    m, sc = DataTransformer._encode_modes(sub, values[rest], rng)
+                    mode[rest] = np.flatnonzero(~point)[m]
+                    scalar[rest] = sc
+            return mode, scalar
+        logp = _log_posterior(means, stds, np.asarray(info.weights), values)
         # a mode may only take values it can represent within (-1, 1); the most likely
         # mode always can (see _mode_scales), so every row keeps at least one choice
         reach = np.abs(values[:, None] - means[None, :]) <= 0.99 * scales[None, :]
@@ -537,6 +589,15 @@ class DataTransformer:
                 pool[:] = info.other_values
                 values[is_other] = pool[rng.choice(len(pool), size=int(is_other.sum()), p=p / p.sum())]
         return _restore_discrete(info, values)
+
+
+def _add_point_modes(info: NumericInfo, points: np.ndarray, shares: np.ndarray) -> None:
+    """Append point modes (std 0, scale 0: decoded exactly) to a fitted column."""
+    rest = 1.0 - float(shares.sum())
+    info.weights = [w * rest for w in info.weights] + shares.tolist()
+    info.means = info.means + points.tolist()
+    info.stds = info.stds + [0.0] * len(points)
+    info.scales = info.scales + [0.0] * len(points)
 
 
 def _log_posterior(means, stds, weights, values) -> np.ndarray:
