@@ -144,3 +144,28 @@ def test_transform_is_vectorised_fast_enough_to_matter():
     tr, enc, back = roundtrip(df)
     assert enc.dtype == np.float32 and enc.shape[0] == 100_000
     assert (back["c"] == df["c"]).all()
+
+
+def test_point_masses_get_exact_modes():
+    r = rng()
+    x = np.where(r.random(5000) < 0.9, 0.0, r.normal(5000, 1000, 5000))
+    tr = DataTransformer().fit(pd.DataFrame({"gain": x}), rng=rng())
+    info = tr.infos_[0]
+    points = [m for m, s in zip(info.means, info.stds) if s == 0]
+    assert points == [0.0]
+    assert abs(info.weights[info.means.index(0.0)] - (x == 0).mean()) < 1e-9
+    # any generated row whose mode is the point decodes to exactly 0, whatever its scalar
+    mode_span = next(s for s in tr.layout_.spans if s.role == "mode")
+    value_span = next(s for s in tr.layout_.spans if s.role == "value")
+    fake = np.zeros((50, tr.layout_.width), dtype=np.float32)
+    fake[:, mode_span.start + info.means.index(0.0)] = 1.0
+    fake[:, value_span.start] = np.linspace(-1, 1, 50)
+    assert (tr.inverse_transform(fake, rng=rng())["gain"] == 0).all()
+    _, _, back = roundtrip(pd.DataFrame({"gain": x}))
+    np.testing.assert_allclose(back["gain"], x, atol=1e-6 * np.abs(x).max())
+
+
+def test_point_modes_can_be_switched_off():
+    x = np.repeat([0.0, 1.5, 2.5], [50, 30, 20])
+    tr = DataTransformer(point_share=None).fit(pd.DataFrame({"v": x}), rng=rng())
+    assert all(s > 0 for s in tr.infos_[0].stds)
