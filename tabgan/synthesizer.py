@@ -573,8 +573,7 @@ class Synthesizer:
         batch = self.batch_size  # batch-norm statistics are taken over runs of this size
         # Several such batches go through the generator at once (each normalised on its
         # own), so that sampling runs large matrix products instead of many small ones.
-        per_pass = _SAMPLE_ROWS_PER_PASS_CUDA if self.device_.type == "cuda" else batch
-        most = max(1, per_pass // batch)
+        most = max(1, _rows_per_pass(self.device_, batch) // batch)
         native = None  # the rarest conditioned category goes into the conditional vector
         checks = [(s, i) for s, i in targets if s is not None]
         if checks:
@@ -621,6 +620,10 @@ class Synthesizer:
 
         self._check_fitted()
         save_model(self, path)
+
+
+def _rows_per_pass(device: torch.device, batch: int) -> int:
+    return _SAMPLE_ROWS_PER_PASS_CUDA if device.type == "cuda" else batch
 
 
 def _condition_counts(transformer: DataTransformer) -> list[list[int]]:

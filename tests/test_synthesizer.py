@@ -349,3 +349,16 @@ def test_errors_are_tabgan_errors():
 
 def test_make_mixed_helper_is_seeded():
     pd.testing.assert_frame_equal(make_mixed(seed=3), make_mixed(seed=3))
+
+
+def test_many_batches_per_generator_pass(mixed, monkeypatch):
+    """The CUDA sampling path (several training-sized batches per pass), run on the CPU."""
+    from tabgan import synthesizer as module
+
+    synth = fit_tiny(mixed)
+    monkeypatch.setattr(module, "_rows_per_pass", lambda device, batch: 4 * batch)
+    out = synth.sample(333, random_state=0)
+    assert len(out) == 333 and list(out.columns) == list(mixed.columns)
+    pd.testing.assert_frame_equal(out, synth.sample(333, random_state=0))
+    blue = synth.sample(90, random_state=0, conditions={"color": "blue"})
+    assert len(blue) == 90 and (blue["color"] == "blue").all()
