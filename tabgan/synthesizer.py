@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -331,6 +332,17 @@ class Synthesizer:
         )
         from .privacy.ledger import PrivacyLedger
         from .privacy.preprocessing import needs_ranges, private_metadata
+
+        if self.epochs == 300 and self.batch_size == 500:
+            warnings.warn(
+                "epsilon is set but epochs and batch_size are the non-private CTGAN defaults "
+                "(300, 500): the budget is shared by about 300 x rows/500 noisy critic steps, "
+                "so each gets very little and quality suffers. docs/privacy.md recommends "
+                "epochs=30, batch_size=1000, "
+                "discriminator_dim=(64, 64), generator_lr=discriminator_lr=1e-3.",
+                UserWarning,
+                stacklevel=3,
+            )
 
         n = len(data)
         delta = self.delta if self.delta is not None else acc.default_delta(n)

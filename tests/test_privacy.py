@@ -297,3 +297,23 @@ def test_private_transformer_encodes_from_released_numbers_only(private_model):
     enc = tr.transform(odd, rng=np.random.default_rng(0))
     back = tr.inverse_transform(enc, rng=np.random.default_rng(0))
     assert back.loc[0, "x"] <= 20.0 and back.loc[1, "color"] in {"red", "green", "blue"}
+
+
+def test_private_fit_with_nonprivate_defaults_warns(monkeypatch):
+    import pandas as pd
+    import pytest as _pytest
+
+    from tabgan import Synthesizer
+
+    calls = []
+    monkeypatch.setattr(Synthesizer, "_validate_params", lambda self: calls.append(1))
+
+    def stop(*args, **kwargs):
+        raise RuntimeError("stop after the warning")
+
+    monkeypatch.setattr("tabgan.privacy.preprocessing.private_metadata", stop)
+    df = pd.DataFrame({"a": ["x", "y"] * 50})
+    with _pytest.warns(UserWarning, match="recommends epochs=30"):
+        with _pytest.raises(RuntimeError, match="stop after"):
+            Synthesizer(epsilon=1.0).fit(df)
+    assert calls
