@@ -477,7 +477,7 @@ class DataTransformer:
         lookup = {c: i for i, c in enumerate(info.categories)}
         values = series.astype(object)
         isna = values.isna().to_numpy()
-        codes = np.asarray(
+        codes = np.array(  # a writable copy (pandas 3 hands out read-only views)
             values.map(lambda v: lookup.get(_py(v), -1) if v is not None else -1), dtype=np.int64
         )
         codes[isna] = lookup.get(_MISSING, -1)
