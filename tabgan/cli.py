@@ -24,6 +24,10 @@ def read_table(path: str) -> pd.DataFrame:
     if not os.path.isfile(path):
         raise InvalidDataError(f"No such file: {path!r}.")
     ext = os.path.splitext(path)[1].lower()
+    if ext not in (".parquet", ".pq", ".csv", ".txt", ".gz", ".bz2", ".zip", ".xz"):
+        raise InvalidDataError(
+            f"Cannot tell the format of {path!r}; use a .csv or .parquet file."
+        )
     try:
         if ext in (".parquet", ".pq"):
             return pd.read_parquet(path)

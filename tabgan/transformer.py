@@ -90,6 +90,17 @@ def check_dataframe(df: Any, *, min_rows: int = 2) -> pd.DataFrame:
     return df
 
 
+def datetimes_as_ns(stamps: pd.Series) -> np.ndarray:
+    """Parsed datetimes (naive or tz-aware, any resolution) as float64 nanoseconds since
+    the epoch in UTC, NaN where missing."""
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    raw = stamps.to_numpy(dtype="datetime64[ns]")
+    out = raw.view("int64").astype(np.float64)
+    out[np.isnat(raw)] = np.nan
+    return out
+
+
 def check_single_type(name: str, series: pd.Series, nonnull: pd.Series) -> None:
     """Raise :class:`InvalidDataError` if an object column mixes value types."""
     if series.dtype == object and len(nonnull):
@@ -292,11 +303,7 @@ class DataTransformer:
                 raise InvalidDataError(
                     f"Column {name!r} is declared datetime but cannot be parsed as dates: {exc}"
                 ) from exc
-            if getattr(ts.dt, "tz", None) is not None:
-                ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-            values = ts.astype("datetime64[ns]").to_numpy().astype("int64").astype(np.float64)
-            values[ts.isna().to_numpy()] = np.nan
-            return values
+            return datetimes_as_ns(ts)
         if pd.api.types.is_bool_dtype(series.dtype):
             return series.astype("float64").to_numpy()
         try:

@@ -13,13 +13,11 @@ the audit ran (whatever the risk), 2 when the input could not be used.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
-import pandas as pd
-
-from ..errors import InvalidDataError, TabganError
+from ..cli import read_table  # shared CSV/Parquet reader (re-exported)
+from ..errors import TabganError
 
 __all__ = ["add_parser", "run", "read_table"]
 
@@ -52,23 +50,6 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=run)
-
-
-def read_table(path: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file (chosen by extension)."""
-    if not os.path.exists(path):
-        raise InvalidDataError(f"No such file: {path!r}.")
-    ext = os.path.splitext(path)[1].lower()
-    if ext in (".parquet", ".pq"):
-        try:
-            return pd.read_parquet(path)
-        except ImportError as exc:
-            raise InvalidDataError(
-                "Reading Parquet needs pyarrow: pip install 'tabgan[parquet]'."
-            ) from exc
-    if ext in (".csv", ".txt", ".gz", ".bz2", ".zip", ".xz"):
-        return pd.read_csv(path)
-    raise InvalidDataError(f"Cannot tell the format of {path!r}; use a .csv or .parquet file.")
 
 
 def _columns(value: str | None) -> list[str] | None:

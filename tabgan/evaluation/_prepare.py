@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import KINDS, Metadata, detect_kind
+from ..transformer import datetimes_as_ns
 
 __all__ = [
     "EncodedColumn",
@@ -143,12 +144,7 @@ def numeric_values(series: pd.Series, *, kind: str, role: str, notes: Notes) -> 
                 f"are not dates ({exc}). Fix the data or declare the column's kind with "
                 f"metadata={{{name!r}: 'discrete'}}."
             ) from exc
-        if getattr(stamps.dt, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        raw = stamps.to_numpy(dtype="datetime64[ns]")
-        out = raw.view("int64").astype("float64")
-        out[np.isnat(raw)] = np.nan
-        return out
+        return datetimes_as_ns(stamps)
     try:
         values = pd.to_numeric(series, errors="raise")
     except (ValueError, TypeError) as exc:
