@@ -12,6 +12,7 @@ as many rows as the table has. Runs alternate between the libraries, repeated
 
     python benchmarks/speed.py                     # CPU, 2 extra epochs, 3 repeats
     python benchmarks/speed.py --device cuda       # both libraries on the GPU
+    python benchmarks/speed.py --precision bfloat16,float32   # two tabgan runs per repeat
     python benchmarks/speed.py --worker tabgan     # one measurement, JSON on stdout
 """
 
@@ -38,6 +39,8 @@ parser.add_argument("--threads", type=int, default=None)
 parser.add_argument("--only", choices=["tabgan", "ctgan"], default=None)
 parser.add_argument("--worker", choices=["tabgan", "ctgan"], default=None)
 parser.add_argument("--json", default=None, help="also write the results here")
+parser.add_argument("--precision", default="auto",
+                    help="tabgan precision(s), comma-separated: auto, float32, bfloat16")
 args = parser.parse_args()
 
 
@@ -74,7 +77,9 @@ def work_tabgan(df) -> dict:
 
     def fit(epochs):
         c = Clock()
-        model = tabgan.Synthesizer(epochs=epochs, device=args.device, random_state=0).fit(df)
+        model = tabgan.Synthesizer(
+            epochs=epochs, device=args.device, random_state=0, precision=args.precision
+        ).fit(df)
         sync()
         return model, c.read()
 
@@ -84,7 +89,7 @@ def work_tabgan(df) -> dict:
     c = Clock()
     model.sample(len(df), random_state=0)
     sync()
-    return report(transformer, t1, t2, c.read())
+    return {**report(transformer, t1, t2, c.read()), "precision": model.precision_}
 
 
 def work_ctgan(df) -> dict:
@@ -137,30 +142,45 @@ if args.worker:
     print(json.dumps(result))
     sys.exit(0)
 
-libs = [args.only] if args.only else ["tabgan", "ctgan"]
+precisions = [p.strip() for p in args.precision.split(",")]
+runs_of: list[tuple[str, str, str]] = []  # (label, worker, precision)
+if args.only != "ctgan":
+    for p in precisions:
+        runs_of.append(("tabgan" if len(precisions) == 1 else f"tabgan/{p}", "tabgan", p))
+if args.only != "tabgan":
+    runs_of.append(("ctgan", "ctgan", "float32"))
+libs = [label for label, _, _ in runs_of]
 runs: dict[str, list[dict]] = {lib: [] for lib in libs}
 for rep in range(args.repeats):
-    for lib in libs:
-        cmd = [sys.executable, __file__, "--worker", lib, "--data", args.data,
-               "--device", args.device, "--epochs", str(args.epochs)]
+    for label, worker, precision in runs_of:
+        cmd = [sys.executable, __file__, "--worker", worker, "--data", args.data,
+               "--device", args.device, "--epochs", str(args.epochs), "--precision", precision]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode != 0:
             print(out.stderr[-2000:], file=sys.stderr)
-            sys.exit(f"{lib} worker failed")
-        runs[lib].append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"repeat {rep + 1} {lib}: {runs[lib][-1]}", flush=True)
+            sys.exit(f"{label} worker failed")
+        runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"repeat {rep + 1} {label}: {runs[label][-1]}", flush=True)
 
 keys = ["transformer_fit_s", "epoch_s", "sample_s",
         "transformer_fit_cpu", "epoch_cpu", "sample_cpu", "peak_rss_mib"]
 med = {lib: {k: statistics.median(r[k] for r in runs[lib]) for k in keys} for lib in libs}
 print(f"\nAdult ({args.data}), device {args.device}, median of {args.repeats} runs")
-print(f"{'measure':<20}" + "".join(f"{lib:>12}" for lib in libs) + ("  ctgan/tabgan" if len(libs) == 2 else ""))
+for lib in libs:
+    if lib != "ctgan":
+        print(f"{lib}: precision {runs[lib][0]['precision']}")
+ours = [lib for lib in libs if lib != "ctgan"]
+both = "ctgan" in libs and ours
+header = f"{'measure':<20}" + "".join(f"{lib:>16}" for lib in libs)
+if both:
+    header += "".join(f"{'ctgan/' + lib:>22}" for lib in ours)
+print(header)
 for k in keys:
-    line = f"{k:<20}" + "".join(f"{med[lib][k]:>12.3f}" for lib in libs)
-    if len(libs) == 2:
-        line += f"  {med['ctgan'][k] / med['tabgan'][k]:>10.1f}x"
+    line = f"{k:<20}" + "".join(f"{med[lib][k]:>16.3f}" for lib in libs)
+    if both:
+        line += "".join(f"{med['ctgan'][k] / med[lib][k]:>21.1f}x" for lib in ours)
     print(line)
 if args.json:
     with open(args.json, "w") as fh:

@@ -132,3 +132,26 @@ def resolve_device(value: Any) -> torch.device:
             "Use device='auto' or 'cpu'."
         )
     return dev
+
+
+def fast_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` multiplies bfloat16 matrices natively (faster than float32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.get_device_capability(device)[0] >= 8
+    if device.type == "cpu":
+        try:  # AVX-512 BF16 or AMX tiles; without them oneDNN emulates bfloat16, slowly
+            return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+        except AttributeError:
+            return False
+    return False
+
+
+def resolve_precision(value: str, device: torch.device) -> str:
+    """``"auto"`` becomes ``"bfloat16"`` where the device has fast bfloat16, else ``"float32"``."""
+    if value == "auto":
+        return "bfloat16" if fast_bfloat16(device) else "float32"
+    return value
+
+
+def compute_dtype(precision: str) -> torch.dtype | None:
+    return torch.bfloat16 if precision == "bfloat16" else None

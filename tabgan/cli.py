@@ -63,6 +63,10 @@ def _add_fit(sub) -> None:
     p.add_argument("--pac", type=int, default=10)
     p.add_argument("--loss", choices=["wgan-gp", "gan"], default="wgan-gp")
     p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--precision", choices=["auto", "float32", "bfloat16"], default="auto",
+        help="number format of the networks' matrix products (see docs/model.md)",
+    )
     p.add_argument("--seed", type=int, default=None, help="random_state")
     p.add_argument("--metadata", help="JSON file with column kinds (see docs/model.md)")
     p.add_argument(
@@ -101,6 +105,7 @@ def _run_fit(args) -> int:
         pac=args.pac,
         loss=args.loss,
         device=args.device,
+        precision=args.precision,
         random_state=args.seed,
         verbose=not args.quiet,
         epsilon=args.epsilon,
@@ -120,8 +125,8 @@ def _run_fit(args) -> int:
     synth.fit(df, metadata=overrides or None)
     synth.save(args.output)
     print(
-        f"fitted on {len(df)} rows x {df.shape[1]} columns in {time.perf_counter() - t0:.1f} s; "
-        f"model written to {args.output}"
+        f"fitted on {len(df)} rows x {df.shape[1]} columns in {time.perf_counter() - t0:.1f} s "
+        f"({synth.precision_} products); model written to {args.output}"
     )
     if synth.privacy_ledger_ is not None:
         print(synth.privacy_ledger_)

@@ -7,6 +7,7 @@ so that training is reproducible without touching global RNG state.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 
@@ -14,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["Generator", "Discriminator", "init_weights", "materialize"]
+__all__ = ["compute_in", "CondLinear", "Generator", "Discriminator", "init_weights", "materialize"]
 
 
 def materialize(factory, device: torch.device) -> nn.Module:
@@ -29,6 +30,66 @@ def materialize(factory, device: torch.device) -> nn.Module:
     return module.to_empty(device=device)
 
 
+def compute_in(dtype: torch.dtype | None, device: torch.device):
+    """Matrix products in ``dtype`` (mixed precision: weights, optimiser state and
+    element-wise work stay float32), or a no-op for ``None``."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
+class _LeakyReLU(torch.autograd.Function):
+    """Leaky ReLU whose backward is a product with a constant mask.
+
+    The derivative is piecewise constant, so the gradient of the gradient with
+    respect to the input is zero. Autograd's own leaky ReLU still builds that
+    path for the gradient penalty's double backward and computes zero weight
+    gradients along it (a wasted product with the critic's largest layer);
+    here the mask carries no graph, so that path does not exist.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, slope: float) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return F.leaky_relu(x, slope)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (x,) = ctx.saved_tensors
+        scale = torch.where(x > 0, 1.0, ctx.slope).to(grad.dtype)
+        return grad * scale, None
+
+
+def leaky_relu(x: torch.Tensor, slope: float) -> torch.Tensor:
+    return _LeakyReLU.apply(x, slope)
+
+
+class CondLinear(nn.Module):
+    """A linear layer over ``[x, one_hot(cond)]`` that reads the one-hot part as a lookup.
+
+    The conditional vector has exactly one 1 per row, so its product with the
+    weight is one weight column: ``y = x W^T + b + V[cond]``. The lookup
+    replaces a dense product over every category (and its gradient, a dense
+    outer product) with a row gather and a scatter-add. ``V`` is stored
+    transposed, one row per category, so the gather reads contiguous rows.
+    Initialised like ``nn.Linear`` over the full input width.
+    """
+
+    def __init__(self, i: int, c: int, o: int) -> None:
+        super().__init__()
+        self.in_features, self.cond_features, self.out_features = i, c, o
+        self.weight = nn.Parameter(torch.empty(o, i))
+        self.cond_weight = nn.Parameter(torch.empty(c, o))
+        self.bias = nn.Parameter(torch.empty(o))
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        if cond is None or self.cond_features == 0:
+            return F.linear(x, self.weight, self.bias)
+        # bias folded into the looked-up rows: the product adds onto them in place
+        return torch.addmm(F.embedding(cond, self.cond_weight + self.bias), x, self.weight.t())
+
+
 class Residual(nn.Module):
     """Linear → BatchNorm → ReLU, concatenated with its input (CTGAN's block).
 
@@ -37,42 +98,98 @@ class Residual(nn.Module):
     state that drifts from training.
     """
 
-    def __init__(self, i: int, o: int) -> None:
+    def __init__(self, i: int, c: int, o: int) -> None:
         super().__init__()
-        self.fc = nn.Linear(i, o)
+        self.fc = CondLinear(i, c, o)
         self.bn = nn.BatchNorm1d(o, track_running_stats=False)
 
-    def forward(self, x: torch.Tensor, group: int | None = None) -> torch.Tensor:
-        h = self.fc(x)
+    def forward(
+        self, x: torch.Tensor, cond: torch.Tensor | None, group: int | None = None
+    ) -> torch.Tensor:
+        return torch.cat([self.normalized(self.fc(x, cond), group), x], dim=1)
+
+    def normalized(self, h: torch.Tensor, group: int | None) -> torch.Tensor:
+        """ReLU(BatchNorm(h)), in float32 (also under mixed precision)."""
+        h = h.float()
         if group is None or group >= h.shape[0]:
-            h = self.bn(h)
-        else:  # several batches at once, each normalised with its own statistics
-            g = h.reshape(-1, group, h.shape[1])
-            var, mean = torch.var_mean(g, dim=1, keepdim=True, correction=0)
-            g = (g - mean) * torch.rsqrt(var + self.bn.eps)
-            h = g.reshape(h.shape) * self.bn.weight + self.bn.bias
-        return torch.cat([F.relu(h), x], dim=1)
+            return F.relu(self.bn(h))
+        return F.relu(self._grouped(h, group))
+
+    @torch.no_grad()
+    def normalize_into(self, h: torch.Tensor, group: int | None, out: torch.Tensor) -> None:
+        """``out[:] = normalized(h, group)``, in ``h``'s dtype (for inference)."""
+        y = self._grouped(h, min(group or h.shape[0], h.shape[0]))
+        if y.dtype == out.dtype:
+            torch.clamp_min(y, 0.0, out=out)
+        else:
+            out.copy_(y.relu_())
+
+    def _grouped(self, h: torch.Tensor, group: int) -> torch.Tensor:
+        """BatchNorm of ``rows / group`` interleaved runs of ``group`` rows, each with its
+        own statistics: row ``r`` belongs to run ``r mod (rows / group)``.
+
+        Interleaving makes the runs the columns of a ``(group, runs * width)`` view,
+        so one native batch-norm call normalises them all without a copy.
+        """
+        rows, width = h.shape
+        if rows % group:
+            raise ValueError(f"{rows} rows do not split into runs of {group}")
+        runs = rows // group
+        y = F.batch_norm(
+            h.reshape(group, runs * width), None, None,
+            self.bn.weight.repeat(runs), self.bn.bias.repeat(runs), True, 0.0, self.bn.eps,
+        )
+        return y.reshape(rows, width)
 
 
 class Generator(nn.Module):
-    """Maps noise ⊕ conditional vector to raw (pre-activation) encoded rows."""
+    """Maps noise and a condition to raw (pre-activation) encoded rows.
 
-    def __init__(self, input_dim: int, hidden: Sequence[int], output_dim: int) -> None:
+    Equivalent to CTGAN's residual generator on ``[noise, one_hot(cond)]``
+    (the one-hot part reaches every layer through the residual
+    concatenations); the condition is passed as the index of its 1.
+    """
+
+    def __init__(
+        self, noise_dim: int, cond_dim: int, hidden: Sequence[int], output_dim: int
+    ) -> None:
         super().__init__()
         blocks: list[nn.Module] = []
-        dim = input_dim
+        dim = noise_dim
         for h in hidden:
-            blocks.append(Residual(dim, h))
+            blocks.append(Residual(dim, cond_dim, h))
             dim += h
-        self.blocks = nn.Sequential(*blocks)
-        self.out = nn.Linear(dim, output_dim)
+        self.blocks = nn.ModuleList(blocks)
+        self.out = CondLinear(dim, cond_dim, output_dim)
+        #: dtype of the matrix products (``None``: float32); see :func:`compute_in`
+        self.compute_dtype: torch.dtype | None = None
 
-    def forward(self, x: torch.Tensor, group: int | None = None) -> torch.Tensor:
-        """``group``: normalise each run of ``group`` rows on its own, as if generated
+    def forward(
+        self, noise: torch.Tensor, cond: torch.Tensor | None = None, group: int | None = None
+    ) -> torch.Tensor:
+        """``cond``: per row, the index of its category in the conditional vector
+        (``None`` when the table has nothing to condition on).
+
+        ``group``: normalise each run of ``group`` rows on its own, as if generated
         in separate batches of that size (sampling many training-sized batches at once)."""
-        for block in self.blocks:
-            x = block(x, group)
-        return self.out(x)
+        with compute_in(self.compute_dtype, noise.device):
+            if torch.is_grad_enabled():
+                x = noise
+                for block in self.blocks:
+                    x = block(x, cond, group)
+                return self.out(x, cond).float()
+            # Inference: one buffer [h_L, ..., h_1, noise], in the products' dtype, instead
+            # of a concatenation per block; block k reads the suffix that is its input.
+            widths = [b.fc.out_features for b in self.blocks]
+            at = sum(widths)
+            buf = noise.new_empty(
+                noise.shape[0], at + noise.shape[1], dtype=self.compute_dtype or noise.dtype
+            )
+            buf[:, at:] = noise
+            for block, w in zip(self.blocks, widths):
+                block.normalize_into(block.fc(buf[:, at:], cond), group, buf[:, at - w : at])
+                at -= w
+            return self.out(buf, cond).float()
 
 
 class Discriminator(nn.Module):
@@ -103,22 +220,30 @@ class Discriminator(nn.Module):
             last = nn.utils.parametrizations.spectral_norm(last)
         self.hidden = nn.ModuleList(layers)
         self.last = last
+        #: dtype of the matrix products (``None``: float32); see :func:`compute_in`
+        self.compute_dtype: torch.dtype | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x.reshape(-1, x.shape[1] * self.pac)
-        for layer in self.hidden:
-            h = F.leaky_relu(layer(h), 0.2)
-            if self.training and self.dropout > 0:
-                keep = torch.rand(h.shape, generator=self.generator, device=h.device)
-                h = h * (keep >= self.dropout) / (1.0 - self.dropout)
-        return self.last(h)
+        with compute_in(self.compute_dtype, x.device):
+            h = x.reshape(-1, x.shape[1] * self.pac)
+            for layer in self.hidden:
+                h = leaky_relu(layer(h), 0.2)
+                if self.training and self.dropout > 0:
+                    keep = torch.rand(h.shape, generator=self.generator, device=h.device)
+                    h = h * (keep >= self.dropout) / (1.0 - self.dropout)
+            return self.last(h).float()
 
 
 @torch.no_grad()
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default Linear initialisation, drawn from ``generator``."""
     for m in module.modules():
-        if isinstance(m, nn.Linear):
+        if isinstance(m, CondLinear):
+            fan_in = m.in_features + m.cond_features
+            bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+            for p in (m.weight, m.cond_weight, m.bias):
+                p.uniform_(-bound, bound, generator=generator)
+        elif isinstance(m, nn.Linear):
             weight = m.parametrizations.weight.original if hasattr(m, "parametrizations") else m.weight
             bound = 1.0 / math.sqrt(weight.shape[1]) if weight.shape[1] else 0.0
             weight.uniform_(-bound, bound, generator=generator)

@@ -26,7 +26,7 @@ from .metadata import Metadata
 __all__ = ["save_model", "load", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "tabgan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the generator reads its condition as a lookup (CondLinear)
 
 
 def save_model(synth: Any, path: str | os.PathLike) -> None:
@@ -64,6 +64,7 @@ def save_model(synth: Any, path: str | os.PathLike) -> None:
             "private": bool(getattr(tr, "private_", False)),
         },
         "n_rows": synth.n_rows_,
+        "precision": synth.precision_,
         "loss_history": synth.loss_history_.to_dict(orient="list"),
         "extra": synth._extra_state() if hasattr(synth, "_extra_state") else {},
     }
@@ -139,7 +140,10 @@ def load(path: str | os.PathLike, *, device: str | torch.device = "auto") -> Any
         tr.layout_ = Layout.from_list(tdoc["layout"])
         tr.private_ = bool(tdoc.get("private", False))
 
-        generator = synth._build_generator(tr.layout_, dev)
+        precision = doc.get("precision", "float32")
+        if precision not in ("float32", "bfloat16"):
+            raise ValueError(f"unknown precision {precision!r}")
+        generator = synth._build_generator(tr.layout_, dev, precision)
         state = {k[len("generator.") :]: t for k, t in tensors.items() if k.startswith("generator.")}
         generator.load_state_dict(state, strict=True)
         generator = generator.eval()
@@ -149,6 +153,7 @@ def load(path: str | os.PathLike, *, device: str | torch.device = "auto") -> Any
         synth.generator_ = generator
         synth.loss_history_ = pd.DataFrame(doc["loss_history"])
         synth.device_ = dev
+        synth.precision_ = precision
         synth.n_rows_ = int(doc["n_rows"])
         gen = torch.Generator(device=dev)
         try:

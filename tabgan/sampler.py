@@ -1,4 +1,4 @@
-"""Training-by-sampling: conditional vectors and matching real rows, as tensor ops.
+"""Sampling as tensor ops: conditional vectors and real rows (training), outputs (generation).
 
 For every discrete column (a condition span of the layout) the sampler keeps,
 on the training device, the row indices sorted by category and the offset
@@ -6,15 +6,19 @@ and count of each category. A conditional vector picks a column uniformly
 and a category by its log-frequency; a real row with that category is then
 an offset plus a uniform draw below the count. No Python loop runs per row
 or per step, and nothing is copied from the host while training.
+
+At generation, :class:`SpanSampler` draws every softmax span of the
+generator's output from its categorical distribution at once.
 """
 
 from __future__ import annotations
 
 import torch
+from torch.nn import functional as F
 
 from .layout import Layout
 
-__all__ = ["ConditionalSampler"]
+__all__ = ["ConditionalSampler", "SpanSampler"]
 
 
 class ConditionalSampler:
@@ -97,19 +101,29 @@ class ConditionalSampler:
         With ``original=True`` categories follow their real frequencies (for
         generation); otherwise the training (log-frequency) distribution.
         """
+        flat = self.sample_index(batch, generator, original=original)
+        return self.one_hot(flat), flat
+
+    def sample_index(
+        self, batch: int, generator: torch.Generator, *, original: bool = False
+    ) -> torch.Tensor:
+        """The flat category (index into the conditional vector) of each of ``batch`` rows:
+        a column uniformly, then a category of it (see :meth:`sample_condition`)."""
         if self.n_columns == 0:
-            return torch.zeros(batch, 0, device=self.device), torch.zeros(
-                batch, dtype=torch.long, device=self.device
-            )
+            return torch.zeros(batch, dtype=torch.long, device=self.device)
         col = torch.randint(self.n_columns, (batch,), generator=generator, device=self.device)
         cdf = (self.original_cdf if original else self.train_cdf)[col]
         u = torch.rand(batch, 1, generator=generator, device=self.device)
         within = torch.searchsorted(cdf, u).squeeze(1)
         within = torch.minimum(within, self.col_width[col] - 1)
-        flat = self.col_offset[col] + within
-        cond = torch.zeros(batch, self.width, device=self.device)
-        cond.scatter_(1, flat[:, None], 1.0)  # scatter, not index_put: no host sync on CUDA
-        return cond, flat
+        return self.col_offset[col] + within
+
+    def one_hot(self, flat: torch.Tensor) -> torch.Tensor:
+        """The conditional vectors of flat categories (zero columns without conditions)."""
+        cond = torch.zeros(flat.shape[0], self.width, device=self.device)
+        if self.n_columns:
+            cond.scatter_(1, flat[:, None], 1.0)  # scatter, not index_put: no host sync on CUDA
+        return cond
 
     def sample_rows(self, flat: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Indices of real rows, one per entry of ``flat``, having that category."""
@@ -121,7 +135,48 @@ class ConditionalSampler:
         pick = (u * count).long().clamp_max(count - 1).clamp_min(0)
         return self.row_pool[self.category_start[flat] + pick]
 
-    def fixed_condition(self, flat_index: int, batch: int) -> torch.Tensor:
-        cond = torch.zeros(batch, self.width, device=self.device)
-        cond[:, flat_index] = 1.0
-        return cond
+
+class SpanSampler:
+    """Draws one entry of every softmax span from ``softmax(logits)`` by inverse CDF.
+
+    All spans at once, with one uniform per span and row: a per-span max (for
+    stable exponentials), one running sum over all softmax columns, and per
+    span the count of its columns whose running sum stays below the span's
+    threshold. About a dozen tensor operations per call, however many spans.
+    """
+
+    def __init__(self, layout: Layout, device: torch.device) -> None:
+        spans = layout.softmax_spans
+        self.n = len(spans)
+        cols, seg, starts, ends, at = [], [], [], [], 0
+        for k, s in enumerate(spans):
+            cols.extend(range(s.start, s.end))
+            seg.extend([k] * s.width)
+            starts.append(at)
+            at += s.width
+            ends.append(at)
+
+        def long(x):
+            return torch.tensor(x, dtype=torch.long, device=device)
+
+        self.cols, self.seg, self.starts, self.ends = long(cols), long(seg), long(starts), long(ends)
+        self.widths = self.ends - self.starts
+        self.member = torch.zeros(len(cols), max(self.n, 1), device=device)
+        if cols:
+            self.member[torch.arange(len(cols), device=device), self.seg] = 1.0
+
+    def __call__(self, raw: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        rows = raw.shape[0]
+        if self.n == 0:
+            return torch.zeros(rows, 0, dtype=torch.long, device=raw.device)
+        logits = raw.index_select(1, self.cols)
+        top = torch.full((rows, self.n), -torch.inf, device=raw.device).scatter_reduce(
+            1, self.seg.expand(rows, -1), logits, "amax"
+        )
+        cum = torch.exp(logits - top.index_select(1, self.seg)).cumsum(1)
+        hi = cum.index_select(1, self.ends - 1)  # running sum at each span's end
+        lo = F.pad(hi[:, :-1], (1, 0))  # ... and at its start
+        u = torch.rand(rows, self.n, generator=gen, device=raw.device)
+        threshold = (lo + u * (hi - lo)).index_select(1, self.seg)
+        below = (cum < threshold).float() @ self.member  # columns before the chosen one
+        return torch.minimum(below.long(), self.widths - 1)

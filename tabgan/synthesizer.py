@@ -17,16 +17,18 @@ from .errors import ConditionError, InvalidParameterError, NotFittedError, Priva
 from .layout import Layout
 from .metadata import Metadata
 from .networks import Discriminator, Generator, init_weights, materialize
-from .sampler import ConditionalSampler
-from .training import TrainConfig, Trainer, activate
+from .sampler import ConditionalSampler, SpanSampler
+from .training import TrainConfig, Trainer
 from .transformer import _MISSING, _OTHER, DataTransformer, DiscreteInfo, _py, check_dataframe
 
 __all__ = ["Synthesizer"]
 
-# Rows per generator pass when sampling on CUDA, where a pass of training-sized batches is
-# launch-bound. On the CPU the generator's matrix products dominate and one batch per pass
-# is fastest (larger passes fall out of cache: measured 0.43 s vs 0.83 s for 32k rows).
+# Rows per generator pass when sampling (several training-sized batches, each normalised
+# on its own). On CUDA a pass of training-sized batches is launch-bound, so passes are
+# large; on the CPU a few thousand rows keep the products in cache (Adult, 32k rows,
+# bfloat16: 0.19 s at 500 rows per pass, 0.13 s at 4,000, 0.17 s at 16,000).
 _SAMPLE_ROWS_PER_PASS_CUDA = 16_384
+_SAMPLE_ROWS_PER_PASS_CPU = 4_096
 
 
 def _positive_or_none() -> v.Constraint:
@@ -63,6 +65,7 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "max_gmm_samples": v.int_or_none_at_least(10),
     "max_categories": v.int_at_least(2),
     "device": v.device(),
+    "precision": v.one_of("auto", "float32", "bfloat16"),
     "verbose": v.boolean(),
     "random_state": v.random_state(),
     "epsilon": _positive_or_none(),
@@ -114,6 +117,14 @@ class Synthesizer:
         Transformer settings (see :class:`tabgan.transformer.DataTransformer`).
     device:
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
+    precision:
+        Number format of the networks' matrix products. ``"float32"``, or
+        ``"bfloat16"``: mixed precision, with weights, optimiser state, batch
+        norm, losses and the output activations in float32 (about 1.5x faster
+        training and 3x faster generation on CPUs with AVX-512 BF16 or AMX, and
+        on recent GPUs; slow where bfloat16 is emulated). ``"auto"`` picks
+        bfloat16 where the device multiplies it natively, else float32; private
+        fits (``epsilon``) use float32 unless ``"bfloat16"`` is asked for.
     verbose:
         Show a progress bar with the losses.
     random_state:
@@ -150,8 +161,8 @@ class Synthesizer:
 
     Attributes
     ----------
-    metadata_, transformer_, generator_, loss_history_, device_, n_rows_
-        Set by :meth:`fit`.
+    metadata_, transformer_, generator_, loss_history_, device_, precision_, n_rows_
+        Set by :meth:`fit`; ``precision_`` is ``"float32"`` or ``"bfloat16"``.
     epsilon_, delta_, privacy_ledger_
         The guarantee obtained (``epsilon_ <= epsilon``) and a
         :class:`tabgan.privacy.PrivacyLedger` of every use of the real data.
@@ -185,6 +196,7 @@ class Synthesizer:
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
         device: str | torch.device = "auto",
+        precision: str = "auto",
         verbose: bool = False,
         random_state: int | np.random.Generator | None = None,
         epsilon: float | None = None,
@@ -217,6 +229,7 @@ class Synthesizer:
         self.max_gmm_samples = max_gmm_samples
         self.max_categories = max_categories
         self.device = device
+        self.precision = precision
         self.verbose = verbose
         self.random_state = random_state
         self.epsilon = epsilon
@@ -278,6 +291,7 @@ class Synthesizer:
         meta = Metadata.detect(data, metadata)
         rng = v.check_random_state(self.random_state)
         device = v.resolve_device(self.device)
+        precision = v.resolve_precision(self.precision, device)
 
         transformer = DataTransformer(
             n_modes=self.n_modes,
@@ -289,8 +303,9 @@ class Synthesizer:
         layout = transformer.layout_
         torch_rng = v.torch_generator(rng, device)
 
-        generator = self._build_generator(layout, device)
+        generator = self._build_generator(layout, device, precision)
         discriminator = self._build_discriminator(layout, device, pac=self.pac)
+        discriminator.compute_dtype = v.compute_dtype(precision)
         init_weights(generator, torch_rng)
         init_weights(discriminator, torch_rng)
         sampler = ConditionalSampler(
@@ -313,6 +328,7 @@ class Synthesizer:
         self.discriminator_ = discriminator.eval()
         self.loss_history_ = pd.DataFrame(history)
         self.device_ = device
+        self.precision_ = precision
         self.n_rows_ = len(data)
         self.sample_rng_ = v.torch_generator(rng, device)
         self.epsilon_, self.delta_, self.privacy_ledger_ = math.inf, 1.0, None
@@ -366,12 +382,14 @@ class Synthesizer:
         )
         rng = v.check_random_state(self.random_state)
         device = v.resolve_device(self.device)
+        precision = "float32" if self.precision == "auto" else self.precision
         transformer, entries = self._private_transformer(data, meta, plan, rng)
         encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
         layout = transformer.layout_
         torch_rng = v.torch_generator(rng, device)
-        generator = self._build_generator(layout, device)
+        generator = self._build_generator(layout, device, precision)
         discriminator = self._build_discriminator(layout, device, pac=1)
+        discriminator.compute_dtype = v.compute_dtype(precision)
         init_weights(generator, torch_rng)
         init_weights(discriminator, torch_rng)
         sampler = ConditionalSampler(  # noisy counts; real rows are never indexed by category
@@ -405,6 +423,7 @@ class Synthesizer:
         self.discriminator_ = discriminator.eval()
         self.loss_history_ = pd.DataFrame(history)
         self.device_ = device
+        self.precision_ = precision
         self.n_rows_ = n
         self.sample_rng_ = v.torch_generator(rng, device)
         self.privacy_ledger_ = ledger
@@ -484,13 +503,15 @@ class Synthesizer:
             tau=float(self.tau),
         )
 
-    def _build_generator(self, layout: Layout, device: torch.device) -> Generator:
-        return materialize(
+    def _build_generator(self, layout: Layout, device: torch.device, precision: str) -> Generator:
+        generator = materialize(
             lambda: Generator(
-                self.embedding_dim + layout.condition_width, self.generator_dim, layout.width
+                self.embedding_dim, layout.condition_width, self.generator_dim, layout.width
             ),
             device,
         )
+        generator.compute_dtype = v.compute_dtype(precision)
+        return generator
 
     # -------------------------------------------------------------- sample
     def _check_fitted(self) -> None:
@@ -530,8 +551,8 @@ class Synthesizer:
             int(torch.randint(0, 2**62, (1,), generator=gen, device=self.device_))
         )
         targets = self._parse_conditions(conditions)
-        encoded = self._generate(n, gen, targets)
-        return self.transformer_.inverse_transform(encoded, rng=decode_rng)
+        codes, values = self._generate(n, gen, targets)
+        return self.transformer_.decode(codes, values, rng=decode_rng)
 
     def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> list[tuple[Any, int]]:
         """``[(span or None, category index)]`` for each condition; raises ConditionError."""
@@ -576,24 +597,36 @@ class Synthesizer:
         return out
 
     @torch.no_grad()
-    def _generate(self, n: int, gen: torch.Generator, targets: list[tuple[Any, int]]) -> np.ndarray:
+    def _generate(
+        self, n: int, gen: torch.Generator, targets: list[tuple[Any, int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` generated rows as (softmax-span choices, value scalars); see
+        :meth:`DataTransformer.decode`.
+
+        Every softmax span is drawn from the categorical distribution of its
+        logits, the distribution of the entry that training's Gumbel-softmax
+        weighs most (at any temperature), without computing the soft outputs.
+        """
         layout = self.transformer_.layout_
-        seg = layout.segment_tensors(self.device_)
-        sampler = ConditionalSampler(
-            layout, _condition_counts(self.transformer_), device=self.device_
-        )
+        dev = self.device_
+        sampler = ConditionalSampler(layout, _condition_counts(self.transformer_), device=dev)
+        soft_spans = layout.softmax_spans
+        pick = SpanSampler(layout, dev)
+        tanh_cols = torch.tensor([s.start for s in layout.tanh_spans], dtype=torch.long, device=dev)
         batch = self.batch_size  # batch-norm statistics are taken over runs of this size
         # Several such batches go through the generator at once (each normalised on its
         # own), so that sampling runs large matrix products instead of many small ones.
-        most = max(1, _rows_per_pass(self.device_, batch) // batch)
+        most = max(1, _rows_per_pass(dev, batch) // batch)
         native = None  # the rarest conditioned category goes into the conditional vector
-        checks = [(s, i) for s, i in targets if s is not None]
+        checks = [(soft_spans.index(s), i) for s, i in targets if s is not None]
         if checks:
+            span, index = min(
+                ((s, i) for s, i in targets if s is not None), key=lambda t: self._count(*t)
+            )
             cond_spans = list(layout.condition_spans)  # category spans are among them
-            span, index = min(checks, key=lambda t: self._count(t[0], t[1]))
-            offset = sum(s.width for s in cond_spans[: cond_spans.index(span)])
-            native = sampler.fixed_condition(offset + index, 1)
-        kept: list[torch.Tensor] = []
+            native = sum(s.width for s in cond_spans[: cond_spans.index(span)]) + index
+        kept_codes: list[torch.Tensor] = []
+        kept_values: list[torch.Tensor] = []
         have, made = 0, 0
         budget = max(100 * n, 50 * batch)  # bounded effort for conditional sampling
         while have < n:
@@ -605,21 +638,25 @@ class Synthesizer:
                 )
             rows = batch * min(most, -(-(n - have) // batch))
             if native is None:
-                cond, _ = sampler.sample_condition(rows, gen, original=True)
+                flat = sampler.sample_index(rows, gen, original=True)
             else:
-                cond = native.expand(rows, -1)
-            noise = torch.randn(rows, self.embedding_dim, generator=gen, device=self.device_)
-            raw = self.generator_(torch.cat([noise, cond], 1), group=batch)
-            out = activate(raw, seg, self.tau, gen)
+                flat = torch.full((rows,), native, dtype=torch.long, device=dev)
+            noise = torch.randn(rows, self.embedding_dim, generator=gen, device=dev)
+            raw = self.generator_(noise, flat if sampler.n_columns else None, group=batch)
+            values = torch.tanh(raw.index_select(1, tanh_cols))
+            codes = pick(raw, gen)
             made += rows
             if checks:
-                ok = torch.ones(rows, dtype=torch.bool, device=self.device_)
-                for s, i in checks:
-                    ok &= out[:, s.start : s.end].argmax(1) == i
-                out = out[ok]
-            kept.append(out)
-            have += out.shape[0]
-        return torch.cat(kept)[:n].float().cpu().numpy()
+                ok = torch.ones(rows, dtype=torch.bool, device=dev)
+                for k, i in checks:
+                    ok &= codes[:, k] == i
+                codes, values = codes[ok], values[ok]
+            kept_codes.append(codes)
+            kept_values.append(values)
+            have += codes.shape[0]
+        codes = torch.cat(kept_codes)[:n].cpu().numpy()
+        values = torch.cat(kept_values)[:n].float().cpu().numpy()
+        return codes, values
 
     def _count(self, span, index: int) -> int:
         info = next(i for i in self.transformer_.infos_ if i.name == span.column)
@@ -635,7 +672,7 @@ class Synthesizer:
 
 
 def _rows_per_pass(device: torch.device, batch: int) -> int:
-    return _SAMPLE_ROWS_PER_PASS_CUDA if device.type == "cuda" else batch
+    return _SAMPLE_ROWS_PER_PASS_CUDA if device.type == "cuda" else _SAMPLE_ROWS_PER_PASS_CPU
 
 
 def _condition_counts(transformer: DataTransformer) -> list[list[int]]:

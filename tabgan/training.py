@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from .errors import TrainingError
 from .layout import Layout, SegmentIndex
-from .networks import Discriminator, Generator
+from .networks import Discriminator, Generator, compute_in
 from .sampler import ConditionalSampler
 
 __all__ = ["TrainConfig", "Trainer", "activate"]
@@ -46,6 +46,11 @@ def activate(
     softmax does not depend on it) by ``scatter_reduce``, per-span sums by a
     matrix product with the span-membership matrix.
     """
+    with torch.autocast(raw.device.type, enabled=False):  # float32 even in a mixed step
+        return _activate(raw, seg, tau, generator)
+
+
+def _activate(raw, seg, tau, generator):
     # index_select / index_copy rather than advanced indexing: no host sync on CUDA
     out = raw
     if seg.tanh_cols.numel():
@@ -68,6 +73,11 @@ def activate(
 
 def condition_loss(raw: torch.Tensor, seg: SegmentIndex, flat: torch.Tensor, layout_cols) -> torch.Tensor:
     """Mean cross-entropy of each row's conditioned span against its category."""
+    with torch.autocast(raw.device.type, enabled=False):  # float32 even in a mixed step
+        return _condition_loss(raw, seg, flat, layout_cols)
+
+
+def _condition_loss(raw, seg, flat, layout_cols):
     target_col = seg.cond_to_output[flat]  # encoded column of the wanted category
     span_of = layout_cols[target_col]  # (B,) softmax segment of that column
     logits = raw.index_select(1, seg.soft_cols)
@@ -126,6 +136,7 @@ class Trainer:
             fused=fused,
         )
         self.D.generator = rng
+        self._critic_params = [p for p in self.D.parameters() if p.requires_grad]
 
     # -------------------------------------------------------------- pieces
     def _noise(self, batch: int) -> torch.Tensor:
@@ -135,7 +146,7 @@ class Trainer:
         self, batch: int, *, original: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         cond, flat = self.sampler.sample_condition(batch, self.rng, original=original)
-        raw = self.G(torch.cat([self._noise(batch), cond], dim=1))
+        raw = self.G(self._noise(batch), flat if self.sampler.n_columns else None)
         return activate(raw, self.seg, self.cfg.tau, self.rng), raw, cond, flat
 
     def _critic_loss(self, real_score: torch.Tensor, fake_score: torch.Tensor) -> torch.Tensor:
@@ -161,10 +172,43 @@ class Trainer:
         return None
 
     # --------------------------------------------------------------- steps
-    def discriminator_step(self) -> torch.Tensor:
+    #: generate one batch per step and use it for both updates (see train_step)
+    reuse_fakes = True
+
+    def train_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One round: ``discriminator_steps`` critic updates, then one generator update.
+
+        With one critic update per round (the default), the generated batch of
+        the critic's update is also the generator's: it is generated once with
+        its graph kept, scored detached by the critic, then scored again by the
+        updated critic for the generator's loss (as PyTorch's DCGAN example
+        does). This saves a generator forward pass per step.
+        """
+        if self.reuse_fakes and self.cfg.discriminator_steps == 1:
+            with self._mixed(self.G):
+                batch = self._fake(self.cfg.batch_size)
+            with self._mixed(self.D):
+                loss_d = self.discriminator_step(batch)
+            with self._mixed(self.G):
+                return loss_d, self.generator_step(batch)
+        loss_d = torch.zeros((), device=self.device)
+        for _ in range(self.cfg.discriminator_steps):
+            with self._mixed(self.D):
+                loss_d += self.discriminator_step()
+        with self._mixed(self.G):
+            return loss_d / self.cfg.discriminator_steps, self.generator_step()
+
+    def _mixed(self, net):
+        """One mixed-precision region per update, so each weight is cast once per update
+        (autocast caches casts until its outermost region ends; a region never spans an
+        optimiser step, which would leave a stale cast). Losses and activations opt out."""
+        return compute_in(net.compute_dtype, self.device)
+
+    def discriminator_step(self, batch=None) -> torch.Tensor:
         b = self.cfg.batch_size
         with torch.no_grad():
-            fake, _, cond, flat = self._fake(b)
+            fake, _, cond, flat = self._fake(b) if batch is None else batch
+            fake = fake.detach()
             perm = torch.randperm(b, generator=self.rng, device=self.device)
             real = self.data[self.sampler.sample_rows(flat[perm], self.rng)]
             real_in = torch.cat([real, cond[perm]], dim=1)
@@ -172,14 +216,16 @@ class Trainer:
         loss = self._critic_loss(self.D(real_in), self.D(fake_in))
         if self.cfg.gp_weight > 0:
             loss = loss + self.cfg.gp_weight * self.gradient_penalty(real_in, fake_in)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
+        # gradients for the critic's weights only: backward() would also fill the
+        # interpolates' gradient (a leaf), a product with the largest layer for nothing
+        params = self._critic_params
+        for p, g in zip(params, torch.autograd.grad(loss, params)):
+            p.grad = g
         self.opt_d.step()
         return loss.detach()
 
-    def generator_step(self) -> torch.Tensor:
-        b = self.cfg.batch_size
-        fake, raw, cond, flat = self._fake(b)
+    def generator_step(self, batch=None) -> torch.Tensor:
+        fake, raw, cond, flat = self._fake(self.cfg.batch_size) if batch is None else batch
         self.D.requires_grad_(False)
         score = self.D(torch.cat([fake, cond], dim=1))
         self.D.requires_grad_(True)
@@ -213,10 +259,10 @@ class Trainer:
                 loss_d = torch.zeros((), device=self.device)
                 loss_g = torch.zeros((), device=self.device)
                 for _ in range(steps):
-                    for _ in range(self.cfg.discriminator_steps):
-                        loss_d += self.discriminator_step()
-                    loss_g += self.generator_step()
-                d = float(loss_d) / (steps * self.cfg.discriminator_steps)  # one sync per epoch
+                    step_d, step_g = self.train_step()
+                    loss_d += step_d
+                    loss_g += step_g
+                d = float(loss_d) / steps  # one sync per epoch
                 g = float(loss_g) / steps
                 if not (torch.isfinite(torch.tensor([d, g])).all()):
                     raise TrainingError(

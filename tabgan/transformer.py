@@ -544,47 +544,79 @@ class DataTransformer:
 
     # ---------------------------------------------------- inverse transform
     def inverse_transform(self, data: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
-        """Decode an encoded (or generated) matrix back into a DataFrame."""
+        """Decode an encoded (or generated) matrix back into a DataFrame.
+
+        Each softmax span is read by its largest entry, each value column as is.
+        """
         self._check_fitted()
         data = np.asarray(data)
         if data.ndim != 2 or data.shape[1] != self.layout_.width:
             raise InvalidDataError(
                 f"Expected an array of shape (n, {self.layout_.width}); got {data.shape}."
             )
-        n = data.shape[0]
-        spans = {(s.column, s.role): s for s in self.layout_.spans}
+        layout = self.layout_
+        codes = np.stack(
+            [data[:, s.start : s.end].argmax(axis=1) for s in layout.softmax_spans], axis=1
+        ) if layout.softmax_spans else np.zeros((len(data), 0), dtype=np.int64)
+        values = data[:, [s.start for s in layout.tanh_spans]]
+        return self.decode(codes, values, rng=rng)
+
+    def decode(self, codes: np.ndarray, values: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
+        """Decode rows given as choices and scalars rather than as an encoded matrix.
+
+        ``codes``: ``(n, len(layout_.softmax_spans))`` ints, the chosen entry of
+        every softmax span (category, mixture mode, missing indicator);
+        ``values``: ``(n, len(layout_.tanh_spans))``, the scalar within the mode
+        of every value span. This is what sampling produces, without ever
+        writing the one-hot parts out.
+        """
+        self._check_fitted()
+        layout = self.layout_
+        soft = {(s.column, s.role): k for k, s in enumerate(layout.softmax_spans)}
+        tanh = {(s.column, s.role): k for k, s in enumerate(layout.tanh_spans)}
+        if codes.shape[1:] != (len(soft),) or values.shape[1:] != (len(tanh),):
+            raise InvalidDataError(
+                f"Expected codes of shape (n, {len(soft)}) and values of shape (n, {len(tanh)}); "
+                f"got {codes.shape} and {values.shape}."
+            )
+        n = codes.shape[0]
+
+        def code(column: str, role: str) -> np.ndarray | None:
+            k = soft.get((column, role))
+            return None if k is None else codes[:, k]
+
+        def value(column: str) -> np.ndarray:
+            return values[:, tanh[(column, "value")]]
+
         cols: dict[str, pd.Series] = {}
         for info in self.infos_:
             if isinstance(info, NumericInfo):
-                cols[info.name] = self._decode_numeric(info, data, spans, n)
+                cols[info.name] = self._decode_numeric(info, code, value, n)
             else:
-                cols[info.name] = self._decode_discrete(info, data, spans, n, rng)
+                cols[info.name] = self._decode_discrete(info, code, n, rng)
         return pd.DataFrame(cols, columns=self.columns_)
 
-    def _decode_numeric(self, info: NumericInfo, data, spans, n: int) -> pd.Series:
+    def _decode_numeric(self, info: NumericInfo, code, value, n: int) -> pd.Series:
         if info.all_missing:
             values = np.full(n, np.nan)
         elif info.constant is not None:
             values = np.full(n, info.constant)
         else:
-            vspan, mspan = spans[(info.name, "value")], spans[(info.name, "mode")]
-            mode = data[:, mspan.start : mspan.end].argmax(axis=1)
-            scalar = np.clip(data[:, vspan.start].astype(np.float64), -1.0, 1.0)
+            mode = code(info.name, "mode")
+            scalar = np.clip(value(info.name).astype(np.float64), -1.0, 1.0)
             values = scalar * np.asarray(info.scales)[mode] + np.asarray(info.means)[mode]
             values = np.clip(values, info.lower, info.upper)
         if info.kind in ("integer", "datetime") and not info.all_missing:
             values = np.round(values)
-        miss = spans.get((info.name, "missing"))
+        miss = code(info.name, "missing")
         if miss is not None:
-            values = np.where(data[:, miss.start : miss.end].argmax(axis=1) == 1, np.nan, values)
+            values = np.where(miss == 1, np.nan, values)
         return _restore_numeric(info, values)
 
-    def _decode_discrete(self, info: DiscreteInfo, data, spans, n: int, rng) -> pd.Series:
-        span = spans.get((info.name, "category"))
-        if span is None:
+    def _decode_discrete(self, info: DiscreteInfo, code, n: int, rng) -> pd.Series:
+        codes = code(info.name, "category")
+        if codes is None:
             codes = np.zeros(n, dtype=np.int64)
-        else:
-            codes = data[:, span.start : span.end].argmax(axis=1)
         cats = np.empty(len(info.categories), dtype=object)
         cats[:] = [np.nan if c == _MISSING else c for c in info.categories]
         values = cats[codes]

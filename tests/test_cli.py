@@ -19,8 +19,9 @@ def csv(tmp_path):
 
 def test_fit_then_sample_csv_and_parquet(csv, tmp_path, capsys):
     model = tmp_path / "m.tabgan"
-    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--discrete", "count"]) == 0
-    assert "model written" in capsys.readouterr().out
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--discrete", "count",
+                 "--precision", "float32"]) == 0
+    assert "(float32 products); model written" in capsys.readouterr().out
     out_csv = tmp_path / "out.csv"
     assert main(["sample", str(model), "-n", "60", "-o", str(out_csv), "--seed", "1",
                  "--condition", "color=red", "--condition", "flag=True"]) == 0

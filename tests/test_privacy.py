@@ -53,6 +53,7 @@ def test_epsilon_spent_is_within_target_and_the_ledger_adds_up(private_model):
     ledger = synth.privacy_ledger_
     assert isinstance(ledger, PrivacyLedger)
     assert synth.epsilon_ <= 1.0 and synth.epsilon_ > 0.95
+    assert synth.precision_ == "float32"  # "auto" keeps private fits in float32
     assert math.isclose(synth.epsilon_, sum(e.epsilon for e in ledger.entries))
     assert math.isclose(synth.delta_, sum(e.delta for e in ledger.entries))
     assert synth.delta_ <= default_delta(len(df)) * (1 + 1e-9)
@@ -226,6 +227,24 @@ def test_invalid_privacy_parameters(name, value):
 
 
 # ----------------------------------------------------------- model contract
+def test_clipped_gradients_are_float32_even_with_bfloat16(monkeypatch):
+    """Per-row norms in bfloat16 could be underestimated, letting a row exceed the clip."""
+    import torch
+
+    from tabgan.privacy import dp_training
+
+    seen = []
+    original = dp_training.clipped_gradient_sum
+
+    def spy(*args, **kw):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return original(*args, **kw)
+
+    monkeypatch.setattr(dp_training, "clipped_gradient_sum", spy)
+    synth = fit_private(table(), precision="bfloat16")
+    assert synth.precision_ == "bfloat16" and seen and not any(seen)
+
+
 def test_same_seed_same_private_model(private_model):
     df, synth = private_model
     again = fit_private(df)

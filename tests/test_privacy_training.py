@@ -32,7 +32,7 @@ def make_trainer(*, gp_weight=10.0, noise=1.0, clip=1.0, q=0.2, seed=0, n=200, l
     data = torch.from_numpy(tr.transform(df, rng=rng))
     layout = tr.layout_
     g = torch.Generator().manual_seed(seed)
-    G = materialize(lambda: Generator(8 + layout.condition_width, (16,), layout.width), CPU)
+    G = materialize(lambda: Generator(8, layout.condition_width, (16,), layout.width), CPU)
     D = materialize(
         lambda: Discriminator(layout.width + layout.condition_width, (16, 16), pac=1,
                               dropout=dropout, spectral_norm=spectral_norm),

@@ -62,3 +62,41 @@ def test_without_discrete_columns_rows_are_uniform():
     assert cond.shape == (10, 0)
     rows = s.sample_rows(torch.zeros(1000, dtype=torch.long), g)
     assert rows.min() >= 0 and rows.max() < 100 and len(torch.unique(rows)) > 90
+
+
+# ------------------------------------------------------------ generation
+def test_span_sampler_draws_each_span_from_its_softmax():
+    """Every softmax span at once, including spans whose logits are extreme or far apart."""
+    from tabgan.layout import Layout, Span
+    from tabgan.sampler import SpanSampler
+
+    layout = Layout((
+        Span("a", "category", 0, 3),
+        Span("v", "value", 3, 4),  # a tanh column between softmax spans is skipped
+        Span("v", "mode", 4, 8),
+        Span("b", "category", 8, 10),
+        Span("c", "missing", 10, 11),  # a span of width one always draws 0
+    ))
+    logits = torch.tensor([[0.0, 1.0, 2.0, 7.0, 100.0, 99.0, 95.0, -40.0, -300.0, -301.5, 3.0]])
+    n = 200_000
+    codes = SpanSampler(layout, torch.device("cpu"))(
+        logits.expand(n, -1), torch.Generator().manual_seed(0)
+    )
+    assert codes.shape == (n, 4) and codes.dtype == torch.long
+    for k, (a, b) in enumerate([(0, 3), (4, 8), (8, 10), (10, 11)]):
+        p = torch.softmax(logits[0, a:b].double(), 0)
+        freq = torch.bincount(codes[:, k], minlength=b - a).double() / n
+        assert len(freq) == b - a  # never an index outside the span
+        tol = 4 * torch.sqrt(p * (1 - p) / n) + 1e-9
+        assert torch.all((freq - p).abs() <= tol), (k, freq, p)
+
+
+def test_span_sampler_is_seeded():
+    from tabgan.sampler import SpanSampler
+
+    tr, data, _ = setup()
+    s = SpanSampler(tr.layout_, torch.device("cpu"))
+    raw = torch.randn(500, tr.layout_.width, generator=torch.Generator().manual_seed(1))
+    a = s(raw, torch.Generator().manual_seed(2))
+    assert torch.equal(a, s(raw, torch.Generator().manual_seed(2)))
+    assert not torch.equal(a, s(raw, torch.Generator().manual_seed(3)))

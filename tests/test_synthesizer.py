@@ -73,7 +73,7 @@ BAD_PARAMS = [
     ("gp_weight", -1.0), ("spectral_norm", "yes"), ("label_smoothing", 0.7), ("dropout", 1.0),
     ("tau", 0.0), ("log_frequency", 1), ("n_modes", 0), ("weight_threshold", 1.0),
     ("max_gmm_samples", 5), ("max_categories", 1), ("device", "gpu9"), ("verbose", None),
-    ("random_state", "seed"), ("random_state", -1), ("epochs", True),
+    ("random_state", "seed"), ("random_state", -1), ("epochs", True), ("precision", "half"),
 ]
 
 
@@ -269,7 +269,7 @@ def test_unreachable_condition_stops_with_error(mixed):
     red = synth.transformer_.infos_[2].categories.index("red")
 
     class AlwaysRed(torch.nn.Module):
-        def forward(self, x, group=None):
+        def forward(self, x, cond=None, group=None):
             out = torch.zeros(x.shape[0], layout.width)
             out[:, span.start + red] = 50.0
             return out
@@ -285,7 +285,7 @@ def test_nan_loss_stops_training(mixed, monkeypatch):
     from tabgan import training
 
     monkeypatch.setattr(
-        training.Trainer, "discriminator_step", lambda self: torch.tensor(float("nan"))
+        training.Trainer, "discriminator_step", lambda self, batch=None: torch.tensor(float("nan"))
     )
     with pytest.raises(TrainingError, match="diverged"):
         fit_tiny(mixed)
@@ -306,6 +306,30 @@ def test_training_options_run(mixed, options):
     assert np.isfinite(synth.loss_history_[["discriminator", "generator"]].to_numpy()).all()
     out = synth.sample(20, random_state=0)
     assert len(out) == 20
+
+
+def test_precision_is_resolved_recorded_and_kept_after_load(mixed, tmp_path):
+    from tabgan._validation import fast_bfloat16
+
+    for asked, got in [("float32", "float32"), ("bfloat16", "bfloat16"),
+                       ("auto", "bfloat16" if fast_bfloat16(torch.device("cpu")) else "float32")]:
+        synth = fit_tiny(mixed, precision=asked)
+        assert synth.precision_ == got
+        assert synth.generator_.compute_dtype == (torch.bfloat16 if got == "bfloat16" else None)
+        synth.save(tmp_path / "m.tabgan")
+        back = tabgan.load(tmp_path / "m.tabgan")
+        assert back.precision_ == got
+        pd.testing.assert_frame_equal(
+            back.sample(50, random_state=3), synth.sample(50, random_state=3)
+        )
+
+
+def test_precisions_train_differently_but_both_learn(mixed):
+    a = fit_tiny(mixed, precision="float32")
+    b = fit_tiny(mixed, precision="bfloat16")
+    assert not a.loss_history_.equals(b.loss_history_)  # bfloat16 really was used
+    for synth in (a, b):
+        assert np.isfinite(synth.loss_history_[["discriminator", "generator"]].to_numpy()).all()
 
 
 def test_spectral_norm_is_deterministic(mixed):

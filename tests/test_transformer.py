@@ -169,3 +169,19 @@ def test_point_modes_can_be_switched_off():
     x = np.repeat([0.0, 1.5, 2.5], [50, 30, 20])
     tr = DataTransformer(point_share=None).fit(pd.DataFrame({"v": x}), rng=rng())
     assert all(s > 0 for s in tr.infos_[0].stds)
+
+
+def test_decode_of_choices_equals_inverse_transform():
+    """Sampling decodes (choices, scalars); it must read rows as inverse_transform does."""
+    df = make_mixed(300)
+    tr = DataTransformer().fit(df, rng=rng())
+    enc = tr.transform(df, rng=rng(1))
+    noisy = enc + np.random.default_rng(3).normal(0, 0.3, enc.shape).astype(np.float32)
+    layout = tr.layout_
+    codes = np.stack([noisy[:, s.start : s.end].argmax(1) for s in layout.softmax_spans], 1)
+    values = noisy[:, [s.start for s in layout.tanh_spans]]
+    pd.testing.assert_frame_equal(
+        tr.decode(codes, values, rng=rng(4)), tr.inverse_transform(noisy, rng=rng(4))
+    )
+    with pytest.raises(InvalidDataError, match="codes of shape"):
+        tr.decode(codes[:, :1], values, rng=rng())

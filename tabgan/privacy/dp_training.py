@@ -36,7 +36,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..layout import Layout
-from ..networks import Discriminator
+from ..networks import Discriminator, compute_in
 from ..training import Trainer, activate
 from .ledger import LedgerEntry
 
@@ -332,6 +332,15 @@ class PrivateTrainer(Trainer):
     """
 
     d_loss_name = "discriminator_fake"
+    #: the critic's batch is Poisson-sampled, so the generator's update draws its own
+    reuse_fakes = False
+
+    def _mixed(self, net):
+        # the clipped per-row gradients are computed in float32 whatever the precision:
+        # a norm underestimated in bfloat16 would let a row weigh more than max_grad_norm
+        if net is self.D:
+            return compute_in(None, self.device)
+        return super()._mixed(net)
 
     def __init__(
         self, *, privacy: PrivacyConfig, marginals: torch.Tensor | None = None, **kwargs
