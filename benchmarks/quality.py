@@ -36,6 +36,9 @@ parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
 parser.add_argument("--results", default=RESULTS, help="where synthetic tables are written")
 parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
                     help="tabgan's matrix-product precision")
+parser.add_argument("--no-reuse", action="store_true",
+                    help="ablation: a fresh generated batch for each generator update (CTGAN's "
+                         "order) instead of reusing the critic's batch")
 parser.add_argument("--no-evaluate", action="store_true", help="fit and save only")
 args = parser.parse_args()
 
@@ -55,6 +58,9 @@ if args.only == "tabgan":
 
 if not args.evaluate_only and args.only != "ctgan":
     import tabgan
+    from tabgan import training
+
+    training.Trainer.reuse_fakes = not args.no_reuse
 
     t0 = time.perf_counter()
     synth = tabgan.Synthesizer(

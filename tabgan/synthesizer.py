@@ -121,10 +121,11 @@ class Synthesizer:
         Number format of the networks' matrix products. ``"float32"``, or
         ``"bfloat16"``: mixed precision, with weights, optimiser state, batch
         norm, losses and the output activations in float32 (about 1.5x faster
-        training and 3x faster generation on CPUs with AVX-512 BF16 or AMX, and
-        on recent GPUs; slow where bfloat16 is emulated). ``"auto"`` picks
-        bfloat16 where the device multiplies it natively, else float32; private
-        fits (``epsilon``) use float32 unless ``"bfloat16"`` is asked for.
+        training and 2x faster generation on CPUs with AVX-512 BF16 or AMX; slow
+        where bfloat16 is emulated). ``"auto"`` picks bfloat16 on such CPUs and
+        float32 elsewhere (on GPUs the step is launch-bound, so ask for
+        ``"bfloat16"`` explicitly); private fits (``epsilon``) use float32 unless
+        ``"bfloat16"`` is asked for.
     verbose:
         Show a progress bar with the losses.
     random_state:

@@ -324,6 +324,14 @@ def test_precision_is_resolved_recorded_and_kept_after_load(mixed, tmp_path):
         )
 
 
+def test_auto_precision_keeps_float32_off_capable_cpus():
+    from tabgan._validation import resolve_precision
+
+    assert resolve_precision("auto", torch.device("cuda")) == "float32"  # launch-bound there
+    assert resolve_precision("bfloat16", torch.device("cuda")) == "bfloat16"
+    assert resolve_precision("float32", torch.device("cpu")) == "float32"
+
+
 def test_precisions_train_differently_but_both_learn(mixed):
     a = fit_tiny(mixed, precision="float32")
     b = fit_tiny(mixed, precision="bfloat16")
