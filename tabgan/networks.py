@@ -170,8 +170,9 @@ class Generator(nn.Module):
         """``cond``: per row, the index of its category in the conditional vector
         (``None`` when the table has nothing to condition on).
 
-        ``group``: normalise each run of ``group`` rows on its own, as if generated
-        in separate batches of that size (sampling many training-sized batches at once)."""
+        ``group``: normalise runs of ``group`` rows on their own, as if generated in
+        separate batches of that size (sampling many training-sized batches at once);
+        the runs are interleaved: row ``r`` is in run ``r mod (rows / group)``."""
         with compute_in(self.compute_dtype, noise.device):
             if torch.is_grad_enabled():
                 x = noise
