@@ -140,9 +140,10 @@ class SpanSampler:
     """Draws one entry of every softmax span from ``softmax(logits)`` by inverse CDF.
 
     All spans at once, with one uniform per span and row: a per-span max (for
-    stable exponentials), one running sum over all softmax columns, and per
-    span the count of its columns whose running sum stays below the span's
-    threshold. About a dozen tensor operations per call, however many spans.
+    stable exponentials: each span's largest term is 1, so no span's mass is
+    lost in the running sum), one running sum over all softmax columns, and
+    per span the count of its columns whose running sum stays below the
+    span's threshold.
     """
 
     def __init__(self, layout: Layout, device: torch.device) -> None:
@@ -161,22 +162,21 @@ class SpanSampler:
 
         self.cols, self.seg, self.starts, self.ends = long(cols), long(seg), long(starts), long(ends)
         self.widths = self.ends - self.starts
-        self.member = torch.zeros(len(cols), max(self.n, 1), device=device)
-        if cols:
-            self.member[torch.arange(len(cols), device=device), self.seg] = 1.0
+        self.bounds = list(zip(starts, ends))
 
     def __call__(self, raw: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         rows = raw.shape[0]
         if self.n == 0:
             return torch.zeros(rows, 0, dtype=torch.long, device=raw.device)
         logits = raw.index_select(1, self.cols)
-        top = torch.full((rows, self.n), -torch.inf, device=raw.device).scatter_reduce(
-            1, self.seg.expand(rows, -1), logits, "amax"
-        )
+        # per-span maxima: a slice per span beats one scatter_reduce over all columns
+        top = torch.stack([logits[:, a:b].amax(1) for a, b in self.bounds], 1)
         cum = torch.exp(logits - top.index_select(1, self.seg)).cumsum(1)
         hi = cum.index_select(1, self.ends - 1)  # running sum at each span's end
         lo = F.pad(hi[:, :-1], (1, 0))  # ... and at its start
         u = torch.rand(rows, self.n, generator=gen, device=raw.device)
         threshold = (lo + u * (hi - lo)).index_select(1, self.seg)
-        below = (cum < threshold).float() @ self.member  # columns before the chosen one
+        below = torch.zeros(rows, self.n, dtype=torch.int32, device=raw.device).scatter_add_(
+            1, self.seg.expand(rows, -1), (cum < threshold).to(torch.int32)
+        )  # per span, the columns before the chosen one
         return torch.minimum(below.long(), self.widths - 1)
