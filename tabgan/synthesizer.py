@@ -304,11 +304,7 @@ class Synthesizer:
         layout = transformer.layout_
         torch_rng = v.torch_generator(rng, device)
 
-        generator = self._build_generator(layout, device, precision)
-        discriminator = self._build_discriminator(layout, device, pac=self.pac)
-        discriminator.compute_dtype = v.compute_dtype(precision)
-        init_weights(generator, torch_rng)
-        init_weights(discriminator, torch_rng)
+        generator, discriminator = self._networks(layout, device, precision, self.pac, torch_rng)
         sampler = ConditionalSampler(
             layout, _condition_counts(transformer), device=device, log_frequency=self.log_frequency
         ).attach_rows(encoded)
@@ -323,15 +319,8 @@ class Synthesizer:
         )
         history = trainer.run(self.epochs, verbose=self.verbose)
 
-        self.metadata_ = meta
-        self.transformer_ = transformer
-        self.generator_ = generator.eval()
-        self.discriminator_ = discriminator.eval()
-        self.loss_history_ = pd.DataFrame(history)
-        self.device_ = device
-        self.precision_ = precision
-        self.n_rows_ = len(data)
-        self.sample_rng_ = v.torch_generator(rng, device)
+        self._set_fitted(meta, transformer, generator, discriminator, history, device,
+                         precision, len(data), rng)
         self.epsilon_, self.delta_, self.privacy_ledger_ = math.inf, 1.0, None
         return self
 
@@ -388,11 +377,7 @@ class Synthesizer:
         encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
         layout = transformer.layout_
         torch_rng = v.torch_generator(rng, device)
-        generator = self._build_generator(layout, device, precision)
-        discriminator = self._build_discriminator(layout, device, pac=1)
-        discriminator.compute_dtype = v.compute_dtype(precision)
-        init_weights(generator, torch_rng)
-        init_weights(discriminator, torch_rng)
+        generator, discriminator = self._networks(layout, device, precision, 1, torch_rng)
         sampler = ConditionalSampler(  # noisy counts; real rows are never indexed by category
             layout, _condition_counts(transformer), device=device, log_frequency=self.log_frequency
         )
@@ -418,15 +403,8 @@ class Synthesizer:
         ledger = PrivacyLedger(
             entries=tuple(entries), target_epsilon=float(self.epsilon), target_delta=delta
         )
-        self.metadata_ = meta
-        self.transformer_ = transformer
-        self.generator_ = generator.eval()
-        self.discriminator_ = discriminator.eval()
-        self.loss_history_ = pd.DataFrame(history)
-        self.device_ = device
-        self.precision_ = precision
-        self.n_rows_ = n
-        self.sample_rng_ = v.torch_generator(rng, device)
+        self._set_fitted(meta, transformer, generator, discriminator, history, device,
+                         precision, n, rng)
         self.privacy_ledger_ = ledger
         self.epsilon_, self.delta_ = ledger.epsilon, ledger.delta
         return self
@@ -458,6 +436,32 @@ class Synthesizer:
             max_categories=self.max_categories,
         ).fit_released(releases, meta, rng=rng)
         return transformer, entries
+
+    def _networks(
+        self, layout: Layout, device: torch.device, precision: str, pac: int,
+        torch_rng: torch.Generator,
+    ) -> tuple[Generator, Discriminator]:
+        """Both networks, in ``precision``, initialised from ``torch_rng``."""
+        generator = self._build_generator(layout, device, precision)
+        discriminator = self._build_discriminator(layout, device, pac=pac)
+        discriminator.compute_dtype = v.compute_dtype(precision)
+        init_weights(generator, torch_rng)
+        init_weights(discriminator, torch_rng)
+        return generator, discriminator
+
+    def _set_fitted(
+        self, meta, transformer, generator, discriminator, history, device, precision, n, rng
+    ) -> None:
+        """The fitted attributes common to the plain and the private fit."""
+        self.metadata_ = meta
+        self.transformer_ = transformer
+        self.generator_ = generator.eval()
+        self.discriminator_ = discriminator.eval()
+        self.loss_history_ = pd.DataFrame(history)
+        self.device_ = device
+        self.precision_ = precision
+        self.n_rows_ = n
+        self.sample_rng_ = v.torch_generator(rng, device)
 
     def _build_discriminator(self, layout: Layout, device: torch.device, *, pac: int):
         return materialize(

@@ -184,18 +184,7 @@ class DataTransformer:
                         to_fit.append((info, rest))
             else:
                 infos.append(self._fit_discrete(name, df[name], cm))
-        fitted = fit_mixtures(
-            [v for _, v in to_fit],
-            n_components=self.n_modes,
-            weight_threshold=self.weight_threshold,
-            max_samples=self.max_gmm_samples,
-            rng=rng,
-        )
-        for (info, values), params in zip(to_fit, fitted):
-            info.means = params.means.tolist()
-            info.stds = params.stds.tolist()
-            info.weights = params.weights.tolist()
-            info.scales = _mode_scales(params.means, params.stds, params.weights, values)
+        self._fit_modes(to_fit, self.max_gmm_samples, rng)
         for info, points, shares in point_modes:
             _add_point_modes(info, points, shares)
         self.metadata_ = meta
@@ -254,18 +243,7 @@ class DataTransformer:
             infos.append(info)
             if rel.constant is None and not rel.all_missing:
                 to_fit.append((info, rel.draw(draws, rng)))
-        fitted = fit_mixtures(
-            [v for _, v in to_fit],
-            n_components=self.n_modes,
-            weight_threshold=self.weight_threshold,
-            max_samples=None,
-            rng=rng,
-        )
-        for (info, values), params in zip(to_fit, fitted):
-            info.means = params.means.tolist()
-            info.stds = params.stds.tolist()
-            info.weights = params.weights.tolist()
-            info.scales = _mode_scales(params.means, params.stds, params.weights, values)
+        self._fit_modes(to_fit, None, rng)
         self.metadata_ = metadata
         self.columns_ = [rel.name for rel in releases]
         self.infos_ = infos
@@ -541,6 +519,21 @@ class DataTransformer:
         mode = np.where(reach[np.arange(len(values)), mode], mode, best)
         scalar = np.clip((values - means[mode]) / scales[mode], -0.99, 0.99)
         return mode, scalar.astype(np.float32)
+
+    def _fit_modes(self, to_fit: list, max_samples: int | None, rng: np.random.Generator) -> None:
+        """Fit every numeric column's mixture in one vectorised pass; set its modes."""
+        fitted = fit_mixtures(
+            [values for _, values in to_fit],
+            n_components=self.n_modes,
+            weight_threshold=self.weight_threshold,
+            max_samples=max_samples,
+            rng=rng,
+        )
+        for (info, values), params in zip(to_fit, fitted):
+            info.means = params.means.tolist()
+            info.stds = params.stds.tolist()
+            info.weights = params.weights.tolist()
+            info.scales = _mode_scales(params.means, params.stds, params.weights, values)
 
     # ---------------------------------------------------- inverse transform
     def inverse_transform(self, data: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
