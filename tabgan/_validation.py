@@ -135,15 +135,14 @@ def resolve_device(value: Any) -> torch.device:
 
 
 def fast_bfloat16(device: torch.device) -> bool:
-    """Whether ``device`` multiplies bfloat16 matrices natively (faster than float32)."""
-    if device.type == "cuda":
-        return torch.cuda.is_available() and torch.cuda.get_device_capability(device)[0] >= 8
-    if device.type == "cpu":
-        try:  # AVX-512 BF16 or AMX tiles; without them oneDNN emulates bfloat16, slowly
-            return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-        except AttributeError:
-            return False
-    return False
+    """Whether ``device`` is a CPU that multiplies bfloat16 natively (AVX-512 BF16 or AMX
+    tiles; elsewhere oneDNN emulates bfloat16, slower than float32)."""
+    if device.type != "cpu":
+        return False
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:
+        return False
 
 
 def resolve_precision(value: str, device: torch.device) -> str:
@@ -153,7 +152,7 @@ def resolve_precision(value: str, device: torch.device) -> str:
     bfloat16 buys little there; ``"auto"`` keeps float32 (ask for ``"bfloat16"``).
     """
     if value == "auto":
-        return "bfloat16" if device.type == "cpu" and fast_bfloat16(device) else "float32"
+        return "bfloat16" if fast_bfloat16(device) else "float32"
     return value
 
 

@@ -567,10 +567,20 @@ class DataTransformer:
         layout = self.layout_
         soft = {(s.column, s.role): k for k, s in enumerate(layout.softmax_spans)}
         tanh = {(s.column, s.role): k for k, s in enumerate(layout.tanh_spans)}
-        if codes.shape[1:] != (len(soft),) or values.shape[1:] != (len(tanh),):
+        codes, values = np.asarray(codes), np.asarray(values)
+        if (codes.ndim != 2 or values.ndim != 2 or codes.shape[1] != len(soft)
+                or values.shape[1] != len(tanh) or len(codes) != len(values)):
             raise InvalidDataError(
                 f"Expected codes of shape (n, {len(soft)}) and values of shape (n, {len(tanh)}); "
                 f"got {codes.shape} and {values.shape}."
+            )
+        widths = np.array([s.width for s in layout.softmax_spans], dtype=np.int64)
+        if not np.issubdtype(codes.dtype, np.integer) or (
+            codes.size and ((codes < 0).any() or (codes >= widths[None, :]).any())
+        ):
+            raise InvalidDataError(
+                "codes must be integers, each below the width of its span "
+                f"({widths.tolist()}); got dtype {codes.dtype} or values out of range."
             )
         n = codes.shape[0]
 

@@ -114,3 +114,12 @@ def test_incompatible_version_and_broken_content(fitted, tmp_path):
     _rewrite(good, wrong_shape, shrink)
     with pytest.raises(ModelFileError):
         load(str(wrong_shape))
+
+
+def test_unknown_precision_in_file_is_refused(fitted, tmp_path):
+    good = tmp_path / "good.tabgan"
+    fitted.save(str(good))
+    odd = tmp_path / "odd.tabgan"
+    _rewrite(good, odd, lambda d, t: d.update(precision="float8"))
+    with pytest.raises(ModelFileError, match="unknown precision 'float8'"):
+        load(str(odd))

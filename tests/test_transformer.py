@@ -185,3 +185,10 @@ def test_decode_of_choices_equals_inverse_transform():
     )
     with pytest.raises(InvalidDataError, match="codes of shape"):
         tr.decode(codes[:, :1], values, rng=rng())
+    with pytest.raises(InvalidDataError, match="codes of shape"):
+        tr.decode(codes[:5], values, rng=rng())  # row counts differ
+    too_big = codes.copy()
+    too_big[0, 0] = layout.softmax_spans[0].width
+    for bad in (too_big, -codes - 1, codes.astype(float)):
+        with pytest.raises(InvalidDataError, match="below the width"):
+            tr.decode(bad, values, rng=rng())
