@@ -8,9 +8,9 @@ export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD:/tmp/site
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 nvidia-smi -L | tee "$OUT/device.txt"
 python3 -c "import torch, pandas, numpy; print('torch', torch.__version__, 'pandas', pandas.__version__, 'numpy', numpy.__version__)" | tee -a "$OUT/device.txt"
-timeout 150 python3 -m pytest tests/test_gpu.py -q -p no:cacheprovider 2>&1 | tee "$OUT/gpu_tests.log"
-timeout ${SPEED_TIMEOUT:-240} python3 benchmarks/speed.py --device cuda --epochs 2 --repeats 1 \
-    --data .gpu_data/adult_train.csv --json "$OUT/speed_cuda.json" 2>&1 | tee "$OUT/speed_cuda.log"
+timeout 180 python3 -m pytest tests/test_gpu.py tests/test_critic.py tests/test_networks.py -q -p no:cacheprovider 2>&1 | tee "$OUT/gpu_tests.log"
+timeout ${SPEED_TIMEOUT:-300} python3 benchmarks/speed.py --device cuda --epochs ${SPEED_EPOCHS:-3} --repeats ${SPEED_REPEATS:-2} \
+    --precision float32,bfloat16 --data .gpu_data/adult_train.csv --json "$OUT/speed_cuda.json" 2>&1 | tee "$OUT/speed_cuda.log"
 if [ -n "${QUALITY_EPOCHS:-}" ]; then
   for lib in tabgan ctgan; do
     timeout ${QUALITY_TIMEOUT:-300} python3 benchmarks/quality.py --device cuda --epochs "$QUALITY_EPOCHS" \

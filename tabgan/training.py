@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from .critic import CriticPass
 from .errors import TrainingError
 from .layout import Layout, SegmentIndex
 from .networks import Discriminator, Generator, compute_in
@@ -137,6 +138,8 @@ class Trainer:
         )
         self.D.generator = rng
         self._critic_params = [p for p in self.D.parameters() if p.requires_grad]
+        #: the critic's updates written out by hand (None: autograd, for spectral norm)
+        self.critic_pass = CriticPass(self.D) if CriticPass.supports(self.D) else None
 
     # -------------------------------------------------------------- pieces
     def _noise(self, batch: int) -> torch.Tensor:
@@ -213,6 +216,8 @@ class Trainer:
             real = self.data[self.sampler.sample_rows(flat[perm], self.rng)]
             real_in = torch.cat([real, cond[perm]], dim=1)
             fake_in = torch.cat([fake, cond], dim=1)
+        if self.critic_pass is not None:
+            return self._discriminator_step_by_hand(real_in, fake_in)
         loss = self._critic_loss(self.D(real_in), self.D(fake_in))
         if self.cfg.gp_weight > 0:
             loss = loss + self.cfg.gp_weight * self.gradient_penalty(real_in, fake_in)
@@ -224,15 +229,38 @@ class Trainer:
         self.opt_d.step()
         return loss.detach()
 
-    def generator_step(self, batch=None) -> torch.Tensor:
-        fake, raw, cond, flat = self._fake(self.cfg.batch_size) if batch is None else batch
+    def _discriminator_step_by_hand(self, real_in: torch.Tensor, fake_in: torch.Tensor) -> torch.Tensor:
+        alpha = torch.rand(real_in.shape[0] // self.D.pac, 1, generator=self.rng, device=self.device)
+        cfg = self.cfg
+        grads, loss = self.critic_pass.update_gradients(
+            real_in, fake_in, alpha, self.rng,
+            loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,
+        )
+        for p, g in zip(self.critic_pass.parameters, grads):
+            p.grad = g
+        self.opt_d.step()
+        return loss
+
+    def _adversarial_loss(self, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """The critic's verdict on the generated rows, differentiable in ``fake``."""
+        if self.critic_pass is not None:
+            # the critic's input gradient by hand; its weights need none here
+            value, grad = self.critic_pass.input_gradient(
+                torch.cat([fake.detach(), cond], dim=1), self.rng, loss=self.cfg.loss
+            )
+            # the value of `value`, with gradient `grad` with respect to `fake`
+            linear = (fake * grad[:, : fake.shape[1]]).sum()
+            return value + (linear - linear.detach())
         self.D.requires_grad_(False)
         score = self.D(torch.cat([fake, cond], dim=1))
         self.D.requires_grad_(True)
         if self.cfg.loss == "wgan-gp":
-            loss = -score.mean()
-        else:
-            loss = F.binary_cross_entropy_with_logits(score, torch.ones_like(score))
+            return -score.mean()
+        return F.binary_cross_entropy_with_logits(score, torch.ones_like(score))
+
+    def generator_step(self, batch=None) -> torch.Tensor:
+        fake, raw, cond, flat = self._fake(self.cfg.batch_size) if batch is None else batch
+        loss = self._adversarial_loss(fake, cond)
         if self.sampler.n_columns:
             loss = loss + condition_loss(raw, self.seg, flat, self.col_segment)
         extra = self.generator_regularizer(raw, flat)
