@@ -89,6 +89,16 @@ class CondLinear(nn.Module):
         # bias folded into the looked-up rows: the product adds onto them in place
         return torch.addmm(F.embedding(cond, self.cond_weight + self.bias), x, self.weight.t())
 
+    @torch.no_grad()
+    def infer(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        """``forward`` in ``x``'s dtype throughout (inference): the lookup table is cast
+        before the lookup, not the looked-up rows after it."""
+        w = self.weight.to(x.dtype)
+        if cond is None or self.cond_features == 0:
+            return torch.addmm(self.bias.to(x.dtype), x, w.t())
+        table = (self.cond_weight + self.bias).to(x.dtype)
+        return torch.addmm(F.embedding(cond, table), x, w.t())
+
 
 class Residual(nn.Module):
     """Linear → BatchNorm → ReLU, concatenated with its input (CTGAN's block).
@@ -173,24 +183,24 @@ class Generator(nn.Module):
         ``group``: normalise runs of ``group`` rows on their own, as if generated in
         separate batches of that size (sampling many training-sized batches at once);
         the runs are interleaved: row ``r`` is in run ``r mod (rows / group)``."""
-        with compute_in(self.compute_dtype, noise.device):
-            if torch.is_grad_enabled():
+        if torch.is_grad_enabled():
+            with compute_in(self.compute_dtype, noise.device):
                 x = noise
                 for block in self.blocks:
                     x = block(x, cond, group)
                 return self.out(x, cond).float()
-            # Inference: one buffer [h_L, ..., h_1, noise], in the products' dtype, instead
-            # of a concatenation per block; block k reads the suffix that is its input.
-            widths = [b.fc.out_features for b in self.blocks]
-            at = sum(widths)
-            buf = noise.new_empty(
-                noise.shape[0], at + noise.shape[1], dtype=self.compute_dtype or noise.dtype
-            )
-            buf[:, at:] = noise
-            for block, w in zip(self.blocks, widths):
-                block.normalize_into(block.fc(buf[:, at:], cond), group, buf[:, at - w : at])
-                at -= w
-            return self.out(buf, cond).float()
+        # Inference: one buffer [h_L, ..., h_1, noise], in the products' dtype, instead
+        # of a concatenation per block; block k reads the suffix that is its input.
+        widths = [b.fc.out_features for b in self.blocks]
+        at = sum(widths)
+        buf = noise.new_empty(
+            noise.shape[0], at + noise.shape[1], dtype=self.compute_dtype or noise.dtype
+        )
+        buf[:, at:] = noise
+        for block, w in zip(self.blocks, widths):
+            block.normalize_into(block.fc.infer(buf[:, at:], cond), group, buf[:, at - w : at])
+            at -= w
+        return self.out.infer(buf, cond).float()
 
 
 class Discriminator(nn.Module):

@@ -142,8 +142,8 @@ class SpanSampler:
     All spans at once, with one uniform per span and row: a per-span max (for
     stable exponentials: each span's largest term is 1, so no span's mass is
     lost in the running sum), one running sum over all softmax columns, and
-    per span the count of its columns whose running sum stays below the
-    span's threshold.
+    one binary search per span for its threshold (the running sum never
+    decreases, so one sorted search serves every span of a row).
     """
 
     def __init__(self, layout: Layout, device: torch.device) -> None:
@@ -168,15 +168,16 @@ class SpanSampler:
         rows = raw.shape[0]
         if self.n == 0:
             return torch.zeros(rows, 0, dtype=torch.long, device=raw.device)
-        logits = raw.index_select(1, self.cols)
+        logits = raw.index_select(1, self.cols)  # a copy: the steps below work in place
         # per-span maxima: a slice per span beats one scatter_reduce over all columns
         top = torch.stack([logits[:, a:b].amax(1) for a, b in self.bounds], 1)
-        cum = torch.exp(logits - top.index_select(1, self.seg)).cumsum(1)
+        cum = logits.sub_(top.index_select(1, self.seg)).exp_()
+        torch.cumsum(cum, 1, out=cum)
         hi = cum.index_select(1, self.ends - 1)  # running sum at each span's end
         lo = F.pad(hi[:, :-1], (1, 0))  # ... and at its start
         u = torch.rand(rows, self.n, generator=gen, device=raw.device)
-        threshold = (lo + u * (hi - lo)).index_select(1, self.seg)
-        below = torch.zeros(rows, self.n, dtype=torch.int32, device=raw.device).scatter_add_(
-            1, self.seg.expand(rows, -1), (cum < threshold).to(torch.int32)
-        )  # per span, the columns before the chosen one
-        return torch.minimum(below.long(), self.widths - 1)
+        threshold = lo.addcmul_(u, hi - lo)
+        # first column whose running sum reaches the threshold; clamped into the span
+        # (a threshold rounded onto a span's edge would land next door)
+        first = torch.searchsorted(cum, threshold) - self.starts
+        return torch.minimum(first.clamp_min_(0), self.widths - 1)
