@@ -175,14 +175,22 @@ class Generator(nn.Module):
         self.compute_dtype: torch.dtype | None = None
 
     def forward(
-        self, noise: torch.Tensor, cond: torch.Tensor | None = None, group: int | None = None
+        self,
+        noise: torch.Tensor,
+        cond: torch.Tensor | None = None,
+        group: int | None = None,
+        *,
+        workspace: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``cond``: per row, the index of its category in the conditional vector
         (``None`` when the table has nothing to condition on).
 
         ``group``: normalise runs of ``group`` rows on their own, as if generated in
         separate batches of that size (sampling many training-sized batches at once);
-        the runs are interleaved: row ``r`` is in run ``r mod (rows / group)``."""
+        the runs are interleaved: row ``r`` is in run ``r mod (rows / group)``.
+
+        ``workspace`` (inference only): a buffer from :meth:`workspace` to reuse across
+        calls, so that passes of many rows do not each fault in fresh memory."""
         if torch.is_grad_enabled():
             with compute_in(self.compute_dtype, noise.device):
                 x = noise
@@ -193,14 +201,24 @@ class Generator(nn.Module):
         # of a concatenation per block; block k reads the suffix that is its input.
         widths = [b.fc.out_features for b in self.blocks]
         at = sum(widths)
-        buf = noise.new_empty(
-            noise.shape[0], at + noise.shape[1], dtype=self.compute_dtype or noise.dtype
-        )
+        rows = noise.shape[0]
+        if workspace is None:
+            buf = self.workspace(rows, noise.device)
+        elif workspace.shape[0] < rows or workspace.shape[1] != at + noise.shape[1]:
+            raise ValueError(f"a workspace of shape {tuple(workspace.shape)} cannot hold "
+                             f"{rows} rows of this generator; use Generator.workspace()")
+        else:
+            buf = workspace[:rows]
         buf[:, at:] = noise
         for block, w in zip(self.blocks, widths):
             block.normalize_into(block.fc.infer(buf[:, at:], cond), group, buf[:, at - w : at])
             at -= w
         return self.out.infer(buf, cond).float()
+
+    def workspace(self, rows: int, device: torch.device) -> torch.Tensor:
+        """An uninitialised inference buffer for up to ``rows`` rows (see ``forward``)."""
+        dtype = self.compute_dtype or self.out.weight.dtype
+        return torch.empty(rows, self.out.in_features, dtype=dtype, device=device)  # [h..., noise]
 
 
 class Discriminator(nn.Module):

@@ -634,6 +634,9 @@ class Synthesizer:
         kept_values: list[torch.Tensor] = []
         have, made = 0, 0
         budget = max(100 * n, 50 * batch)  # bounded effort for conditional sampling
+        per_pass = batch * min(most, -(-n // batch))
+        workspace = self.generator_.workspace(per_pass, dev)  # reused by every pass
+        noise = torch.empty(per_pass, self.embedding_dim, device=dev)
         while have < n:
             if made >= budget:
                 raise ConditionError(
@@ -646,8 +649,10 @@ class Synthesizer:
                 flat = sampler.sample_index(rows, gen, original=True)
             else:
                 flat = torch.full((rows,), native, dtype=torch.long, device=dev)
-            noise = torch.randn(rows, self.embedding_dim, generator=gen, device=dev)
-            raw = self.generator_(noise, flat if sampler.n_columns else None, group=batch)
+            z = torch.randn(rows, self.embedding_dim, generator=gen, device=dev, out=noise[:rows])
+            raw = self.generator_(
+                z, flat if sampler.n_columns else None, group=batch, workspace=workspace
+            )
             values = torch.tanh(raw.index_select(1, tanh_cols))
             codes = pick(raw, gen)
             made += rows

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from tabgan.networks import Discriminator, Generator, init_weights, materialize
@@ -124,3 +125,18 @@ def test_critic_leaky_relu_keeps_penalty_gradients_exact():
         grads.append(torch.autograd.grad(penalty, list(d.parameters())))
     for a, b in zip(*grads):
         torch.testing.assert_close(a, b)
+
+
+def test_generator_workspace_is_reused_and_checked():
+    g = build(lambda: Generator(4, 3, (8, 6), 5)).eval()
+    noise = torch.randn(40, 4, generator=torch.Generator().manual_seed(0))
+    cond = torch.randint(0, 3, (40,), generator=torch.Generator().manual_seed(1))
+    ws = g.workspace(60, torch.device("cpu"))
+    assert ws.shape == (60, 4 + 8 + 6)
+    with torch.no_grad():
+        fresh = g(noise, cond, group=20)
+        again = g(noise, cond, group=20, workspace=ws)
+        torch.testing.assert_close(again, fresh, rtol=0, atol=0)
+        assert torch.equal(ws[:40, -4:], noise)  # the pass really ran in the given buffer
+        with pytest.raises(ValueError, match="workspace"):
+            g(noise, cond, group=20, workspace=g.workspace(20, torch.device("cpu")))

@@ -269,10 +269,13 @@ def test_unreachable_condition_stops_with_error(mixed):
     red = synth.transformer_.infos_[2].categories.index("red")
 
     class AlwaysRed(torch.nn.Module):
-        def forward(self, x, cond=None, group=None):
+        def forward(self, x, cond=None, group=None, workspace=None):
             out = torch.zeros(x.shape[0], layout.width)
             out[:, span.start + red] = 50.0
             return out
+
+        def workspace(self, rows, device):
+            return None
 
     synth.generator_ = AlwaysRed()
     other = next(c for c in ("green", "blue"))
