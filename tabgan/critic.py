@@ -35,9 +35,9 @@ _SLOPE = 0.2  # the critic's leaky ReLU slope (Discriminator.forward)
 class CriticPass:
     """Forward and backward of a :class:`~tabgan.networks.Discriminator` by hand.
 
-    Products run in the critic's ``compute_dtype`` (float32 when None), with
-    the element-wise work and the returned gradients in float32, as under
-    autocast.
+    Products and each layer's element-wise work (leaky ReLU, dropout) run in the
+    critic's ``compute_dtype`` (float32 when None); scores, losses, the penalty's
+    norm and the returned gradients are float32.
     """
 
     def __init__(self, discriminator: Discriminator) -> None:
