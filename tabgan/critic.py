@@ -112,7 +112,7 @@ class CriticPass:
         self,
         real: torch.Tensor,
         fake: torch.Tensor,
-        alpha: torch.Tensor,
+        alpha: torch.Tensor | None,
         generator: torch.Generator | None,
         *,
         loss: str,
@@ -122,7 +122,8 @@ class CriticPass:
         """Gradients of the critic's loss (in :attr:`parameters` order) and the loss.
 
         ``real``, ``fake``: critic inputs (rows, width), rows a multiple of pac;
-        ``alpha``: (rows / pac, 1) interpolation weights of the gradient penalty.
+        ``alpha``: (rows / pac, 1) interpolation weights of the gradient penalty (unused,
+        and may be None, when ``gp_weight`` is 0).
         The loss is ``mean f(real) + mean f0(fake) + gp_weight * mean((|v| - 1)^2)``
         with ``v`` the score's gradient at ``alpha * real + (1 - alpha) * fake``.
         """

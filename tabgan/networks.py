@@ -204,9 +204,17 @@ class Generator(nn.Module):
         rows = noise.shape[0]
         if workspace is None:
             buf = self.workspace(rows, noise.device)
-        elif workspace.shape[0] < rows or workspace.shape[1] != at + noise.shape[1]:
-            raise ValueError(f"a workspace of shape {tuple(workspace.shape)} cannot hold "
-                             f"{rows} rows of this generator; use Generator.workspace()")
+        elif (
+            workspace.shape[0] < rows
+            or workspace.shape[1] != at + noise.shape[1]
+            or workspace.dtype != (self.compute_dtype or self.out.weight.dtype)
+            or workspace.device != noise.device
+        ):
+            raise ValueError(
+                f"a workspace of shape {tuple(workspace.shape)}, {workspace.dtype} on "
+                f"{workspace.device} cannot hold {rows} rows of this generator; "
+                "use Generator.workspace()"
+            )
         else:
             buf = workspace[:rows]
         buf[:, at:] = noise

@@ -178,6 +178,7 @@ class SpanSampler:
         u = torch.rand(rows, self.n, generator=gen, device=raw.device)
         threshold = lo.addcmul_(u, hi - lo)
         # first column whose running sum reaches the threshold; clamped into the span
-        # (a threshold rounded onto a span's edge would land next door)
+        # (a threshold rounded onto a span's edge, or a last-bit wobble of a parallel
+        # cumsum, would otherwise land next door)
         first = torch.searchsorted(cum, threshold) - self.starts
         return torch.minimum(first.clamp_min_(0), self.widths - 1)

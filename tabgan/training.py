@@ -230,8 +230,10 @@ class Trainer:
         return loss.detach()
 
     def _discriminator_step_by_hand(self, real_in: torch.Tensor, fake_in: torch.Tensor) -> torch.Tensor:
-        alpha = torch.rand(real_in.shape[0] // self.D.pac, 1, generator=self.rng, device=self.device)
         cfg = self.cfg
+        alpha = None  # drawn only with a penalty, as gradient_penalty draws it
+        if cfg.gp_weight > 0:
+            alpha = torch.rand(real_in.shape[0] // self.D.pac, 1, generator=self.rng, device=self.device)
         grads, loss = self.critic_pass.update_gradients(
             real_in, fake_in, alpha, self.rng,
             loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,

@@ -83,6 +83,45 @@ def test_update_gradients_equal_autograd_double_backward(monkeypatch, loss, smoo
         torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("pac,hidden,dropout", [(1, (), 0.5), (1, (16,), 0.3), (2, (8, 6, 5), 0.3)])
+def test_update_gradients_other_shapes_and_rates(pac, hidden, dropout):
+    """Other pac sizes, depths and dropout rates, with the masks the pass draws itself."""
+    d = materialize(lambda: Discriminator(WIDTH, hidden, pac=pac, dropout=dropout), CPU)
+    init_weights(d, torch.Generator().manual_seed(4))
+    real, fake, _ = batch(seed=9, rows=12)
+    n = real.shape[0] // pac
+    alpha = torch.rand(n, 1, generator=torch.Generator().manual_seed(2))
+    cp = CriticPass(d)
+    drawn = []
+    original = cp._masks
+
+    def recorded(rows, dtype, generator):
+        out = original(rows, dtype, generator)
+        drawn.append(out)
+        return out
+
+    cp._masks = recorded
+    grads, value = cp.update_gradients(real, fake, alpha, torch.Generator().manual_seed(0),
+                                       loss="wgan-gp", smooth=1.0, gp_weight=10.0)
+    masks = drawn[0]
+    assert len(masks) == len(hidden)
+
+    def score(x, k):
+        h = x.reshape(-1, WIDTH * pac)
+        for layer, m in zip(d.hidden, masks):
+            h = F.leaky_relu(layer(h), 0.2) * m[k * n : (k + 1) * n]
+        return d.last(h)
+
+    a = alpha.repeat_interleave(pac, 0)
+    mixed = (a * real + (1 - a) * fake).requires_grad_(True)
+    (g,) = torch.autograd.grad(score(mixed, 2).sum(), mixed, create_graph=True)
+    expected = score(fake, 1).mean() - score(real, 0).mean()
+    expected = expected + 10.0 * ((g.reshape(n, -1).norm(dim=1) - 1) ** 2).mean()
+    torch.testing.assert_close(value, expected.detach())
+    for got, ref in zip(grads, torch.autograd.grad(expected, cp.parameters)):
+        torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("loss", ["wgan-gp", "gan"])
 def test_input_gradient_equals_autograd(monkeypatch, loss):
     d = critic(seed=3)
@@ -142,13 +181,15 @@ def test_spectral_norm_critic_is_left_to_autograd():
         CriticPass(critic(spectral_norm=True))
 
 
-@pytest.mark.parametrize("loss", ["wgan-gp", "gan"])
-def test_training_by_hand_matches_autograd_training(monkeypatch, loss):
+@pytest.mark.parametrize("extra", [
+    dict(loss="wgan-gp"), dict(loss="gan"), dict(gp_weight=0.0), dict(discriminator_steps=2),
+])
+def test_training_by_hand_matches_autograd_training(monkeypatch, extra):
     """Without dropout both paths draw the same random numbers, so whole fits agree."""
     from tabgan import training
 
     df = make_mixed()
-    kw = dict(TINY, random_state=0, loss=loss, precision="float32")
+    kw = dict(TINY, random_state=0, precision="float32", **extra)
     monkeypatch.setattr(Discriminator, "__init__", _no_dropout(Discriminator.__init__))
     by_hand = Synthesizer(**kw).fit(df)
     original = training.Trainer.__init__

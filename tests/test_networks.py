@@ -140,3 +140,5 @@ def test_generator_workspace_is_reused_and_checked():
         assert torch.equal(ws[:40, -4:], noise)  # the pass really ran in the given buffer
         with pytest.raises(ValueError, match="workspace"):
             g(noise, cond, group=20, workspace=g.workspace(20, torch.device("cpu")))
+        with pytest.raises(ValueError, match="workspace"):  # a dtype the generator does not use
+            g(noise, cond, group=20, workspace=ws.to(torch.bfloat16))
