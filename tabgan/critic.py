@@ -6,7 +6,8 @@ dropout masks, the derivative of its score with respect to its input is
 leaky ReLU's derivative is piecewise constant. So the gradient of the penalty
 ``mean((|v| - 1)^2)`` with respect to each weight is again one outer product
 per layer (the same algebra as the private critic's per-row gradients in
-:mod:`tabgan.privacy.dp_training`, here summed over the batch).
+:mod:`tabgan.privacy.dp_training`, here summed over the batch; both use this
+module's forward, backward and loss functions).
 
 Autograd reaches the same numbers through a double backward: three forward
 calls (real, generated, interpolated rows), a create-graph backward, then
@@ -27,9 +28,70 @@ from torch.nn import functional as F
 
 from .networks import Discriminator
 
-__all__ = ["CriticPass"]
+__all__ = [
+    "CriticPass", "critic_forward", "critic_backward",
+    "real_loss", "fake_loss", "real_loss_derivative", "fake_loss_derivative",
+]
 
-_SLOPE = 0.2  # the critic's leaky ReLU slope (Discriminator.forward)
+SLOPE = 0.2  # the critic's leaky ReLU slope (Discriminator.forward)
+
+
+def real_loss(score: torch.Tensor, loss: str, smooth: float) -> torch.Tensor:
+    """Per row, the critic's loss term ``f`` on a real row's score (with ``smooth`` = 1,
+    also the generator's loss on a generated row)."""
+    if loss == "wgan-gp":
+        return -score
+    return smooth * F.softplus(-score) + (1.0 - smooth) * F.softplus(score)
+
+
+def fake_loss(score: torch.Tensor, loss: str) -> torch.Tensor:
+    """Per row, the critic's loss term ``f0`` on a generated row's score."""
+    return score if loss == "wgan-gp" else F.softplus(score)
+
+
+def real_loss_derivative(score: torch.Tensor, loss: str, smooth: float) -> torch.Tensor:
+    """d f / d score for :func:`real_loss`."""
+    if loss == "wgan-gp":
+        return torch.full_like(score, -1.0)
+    # BCE with logits against target `smooth`: smooth * softplus(-s) + (1 - smooth) * softplus(s)
+    return -smooth * torch.sigmoid(-score) + (1.0 - smooth) * torch.sigmoid(score)
+
+
+def fake_loss_derivative(score: torch.Tensor, loss: str) -> torch.Tensor:
+    """d f0 / d score for :func:`fake_loss`."""
+    if loss == "wgan-gp":
+        return torch.ones_like(score)
+    return torch.sigmoid(score)  # BCE with logits against 0: softplus(s)
+
+
+def critic_forward(x: torch.Tensor, weights, masks):
+    """The critic on rows ``x``, with per-layer ``weights`` ``[(W, b)]`` and scaled dropout
+    ``masks`` (one per hidden layer, or None): each layer's input, each hidden layer's
+    gate (leaky-ReLU slope times its dropout mask: the layer's derivative) and the score."""
+    inputs, gates = [], []
+    h = x
+    last = len(weights) - 1
+    for i, (w, b) in enumerate(weights):
+        inputs.append(h)
+        z = torch.addmm(b, h, w.t())
+        if i == last:
+            return inputs, gates, z
+        if masks is None:
+            gate = torch.where(z > 0, 1.0, SLOPE).to(z.dtype)
+        else:
+            gate = torch.where(z > 0, masks[i], masks[i] * SLOPE)
+        h = z * gate  # leaky ReLU, then dropout
+        gates.append(gate)
+    raise AssertionError("a critic has at least one layer")
+
+
+def critic_backward(top: torch.Tensor, weights, gates) -> list[torch.Tensor]:
+    """Per layer, d(output)/d(pre-activation) of every row, from d(output)/d(score)
+    = ``top`` (``gates`` from :func:`critic_forward`)."""
+    signals = [top]
+    for i in range(len(weights) - 2, -1, -1):
+        signals.insert(0, (signals[0] @ weights[i + 1][0]) * gates[i])
+    return signals
 
 
 class CriticPass:
@@ -76,34 +138,6 @@ class CriticPass:
             for layer in self.D.hidden
         ]
 
-    @staticmethod
-    def _forward(x, weights, masks):
-        """Each layer's input, each hidden layer's gate (leaky-ReLU slope times its
-        dropout mask: the layer's derivative) and the score."""
-        inputs, gates = [], []
-        h = x
-        last = len(weights) - 1
-        for i, (w, b) in enumerate(weights):
-            inputs.append(h)
-            z = torch.addmm(b, h, w.t())
-            if i == last:
-                return inputs, gates, z
-            if masks is None:
-                gate = torch.where(z > 0, 1.0, _SLOPE).to(z.dtype)
-            else:
-                gate = torch.where(z > 0, masks[i], masks[i] * _SLOPE)
-            h = z * gate  # leaky ReLU, then dropout
-            gates.append(gate)
-        raise AssertionError("a critic has at least one layer")
-
-    @staticmethod
-    def _backward(top, weights, gates) -> list[torch.Tensor]:
-        """Per layer, d(output)/d(pre-activation) of every row, from d(output)/d(score)."""
-        signals = [top]
-        for i in range(len(weights) - 2, -1, -1):
-            signals.insert(0, (signals[0] @ weights[i + 1][0]) * gates[i])
-        return signals
-
     def _groups(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(-1, x.shape[1] * self.D.pac)
 
@@ -136,22 +170,14 @@ class CriticPass:
                 parts.append(alpha * r + (1.0 - alpha) * f)
             x = torch.cat(parts).to(dtype)
             weights = self._weights(dtype)
-            inputs, gates, score = self._forward(x, weights, self._masks(x.shape[0], dtype, generator))
+            inputs, gates, score = critic_forward(x, weights, self._masks(x.shape[0], dtype, generator))
             s = score.float()
             s_real, s_fake = s[:n], s[n : 2 * n]
-            if loss == "wgan-gp":
-                value = s_fake.mean() - s_real.mean()
-                top = [torch.full_like(s_real, -1.0 / n), torch.full_like(s_fake, 1.0 / n)]
-            else:  # BCE with logits: real against `smooth`, generated against 0
-                value = (smooth * F.softplus(-s_real) + (1.0 - smooth) * F.softplus(s_real)).mean()
-                value = value + F.softplus(s_fake).mean()
-                top = [
-                    (-smooth * torch.sigmoid(-s_real) + (1.0 - smooth) * torch.sigmoid(s_real)) / n,
-                    torch.sigmoid(s_fake) / n,
-                ]
+            value = real_loss(s_real, loss, smooth).mean() + fake_loss(s_fake, loss).mean()
+            top = [real_loss_derivative(s_real, loss, smooth) / n, fake_loss_derivative(s_fake, loss) / n]
             if gp_weight > 0:
                 top.append(torch.ones_like(s_real))  # the penalty's chain: d score / d input
-            signals = self._backward(torch.cat(top).to(dtype), weights, gates)
+            signals = critic_backward(torch.cat(top).to(dtype), weights, gates)
             grads: list[torch.Tensor] = []
             if gp_weight > 0:
                 v = (signals[0][2 * n :] @ weights[0][0]).float()
@@ -184,13 +210,10 @@ class CriticPass:
             g = self._groups(x)
             n = g.shape[0]
             weights = self._weights(dtype)
-            _, gates, score = self._forward(g.to(dtype), weights, self._masks(n, dtype, generator))
-            s = score.float()
-            if loss == "wgan-gp":
-                value, top = -s.mean(), torch.full_like(s, -1.0 / n)
-            else:
-                value, top = F.softplus(-s).mean(), -torch.sigmoid(-s) / n
-            signals = self._backward(top.to(dtype), weights, gates)
+            _, gates, score = critic_forward(g.to(dtype), weights, self._masks(n, dtype, generator))
+            s = score.float()  # the generator's loss: the critic's real-row term, unsmoothed
+            value, top = real_loss(s, loss, 1.0).mean(), real_loss_derivative(s, loss, 1.0) / n
+            signals = critic_backward(top.to(dtype), weights, gates)
             grad = (signals[0] @ weights[0][0]).float().reshape(x.shape)
         return value, grad
 

@@ -33,8 +33,15 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
+from ..critic import (
+    critic_backward,
+    critic_forward,
+    fake_loss,
+    fake_loss_derivative,
+    real_loss,
+    real_loss_derivative,
+)
 from ..layout import Layout
 from ..networks import Discriminator, compute_in
 from ..training import Trainer, activate
@@ -49,9 +56,6 @@ __all__ = [
     "per_sample_gradients",
     "training_entry",
 ]
-
-_SLOPE = 0.2  # leaky-ReLU slope of the critic (tabgan.networks.Discriminator)
-
 
 @dataclass(frozen=True)
 class PrivacyConfig:
@@ -135,58 +139,9 @@ class CriticFunction:
         ]
 
     @staticmethod
-    def forward(x: torch.Tensor, weights: list[tuple], masks: list[torch.Tensor] | None):
-        """Layer inputs ``a[l]`` and pre-activations ``z[l]``; ``z[-1]`` is the score."""
-        inputs, pre = [], []
-        h = x
-        for i, (w, b, *_) in enumerate(weights):
-            inputs.append(h)
-            z = F.linear(h, w, b)
-            pre.append(z)
-            if i < len(weights) - 1:
-                h = F.leaky_relu(z, _SLOPE)
-                if masks is not None:
-                    h = h * masks[i]
-        return inputs, pre
-
-    def score(self, x, weights, masks) -> torch.Tensor:
-        return self.forward(x, weights, masks)[1][-1]
-
-
-def real_loss_derivative(score: torch.Tensor, loss: str, smooth: float) -> torch.Tensor:
-    """d f / d score for the real-row term ``f`` of the critic loss."""
-    if loss == "wgan-gp":
-        return torch.full_like(score, -1.0)
-    # BCE with logits against target `smooth`: smooth * softplus(-s) + (1 - smooth) * softplus(s)
-    return -smooth * torch.sigmoid(-score) + (1.0 - smooth) * torch.sigmoid(score)
-
-
-def fake_loss_derivative(score: torch.Tensor, loss: str) -> torch.Tensor:
-    """d f0 / d score for the generated-row term ``f0``."""
-    if loss == "wgan-gp":
-        return torch.ones_like(score)
-    return torch.sigmoid(score)  # BCE with logits against 0: softplus(s)
-
-
-def real_loss(score: torch.Tensor, loss: str, smooth: float) -> torch.Tensor:
-    if loss == "wgan-gp":
-        return -score
-    return smooth * F.softplus(-score) + (1.0 - smooth) * F.softplus(score)
-
-
-def fake_loss(score: torch.Tensor, loss: str) -> torch.Tensor:
-    return score if loss == "wgan-gp" else F.softplus(score)
-
-
-def _backward(pre, weights, masks, top: torch.Tensor) -> list[torch.Tensor]:
-    """Per-row d(out)/d(z[l]) for every layer, from d(out)/d(score) = ``top``."""
-    deltas = [top]
-    for i in range(len(weights) - 2, -1, -1):
-        d = (deltas[0] @ weights[i + 1][0]) * torch.where(pre[i] > 0, 1.0, _SLOPE)
-        if masks is not None:
-            d = d * masks[i]
-        deltas.insert(0, d)
-    return deltas
+    def score(x: torch.Tensor, weights: list[tuple], masks: list[torch.Tensor] | None):
+        """The critic's score of rows ``x`` (``weights`` from :meth:`weights`)."""
+        return critic_forward(x, [w[:2] for w in weights], masks)[2]
 
 
 def _layer_terms(critic, real, fake, mixed, masks, *, loss, smooth, gp_weight):
@@ -195,31 +150,30 @@ def _layer_terms(critic, real, fake, mixed, masks, *, loss, smooth, gp_weight):
     Also returns the generated rows' scores (for the loss history).
     """
     weights = [tuple(t.detach() if t is not None else None for t in w) for w in critic.weights()]
+    wb = [w[:2] for w in weights]
     masks_real, masks_fake, masks_mixed = masks
-    a_r, z_r = critic.forward(real, weights, masks_real)
-    a_f, z_f = critic.forward(fake, weights, masks_fake)
-    d_r = _backward(z_r, weights, masks_real, real_loss_derivative(z_r[-1], loss, smooth))
-    d_f = _backward(z_f, weights, masks_fake, fake_loss_derivative(z_f[-1], loss))
+    a_r, g_r, s_r = critic_forward(real, wb, masks_real)
+    a_f, g_f, s_f = critic_forward(fake, wb, masks_fake)
+    d_r = critic_backward(real_loss_derivative(s_r, loss, smooth), wb, g_r)
+    d_f = critic_backward(fake_loss_derivative(s_f, loss), wb, g_f)
     terms = [[(d_r[i], a_r[i]), (d_f[i], a_f[i])] for i in range(len(weights))]
     bias = [d_r[i] + d_f[i] for i in range(len(weights))]
     if gp_weight > 0:
-        a_m, z_m = critic.forward(mixed, weights, masks_mixed)
-        r = _backward(z_m, weights, masks_mixed, torch.ones_like(z_m[-1]))
+        _, g_m, s_m = critic_forward(mixed, wb, masks_mixed)
+        r = critic_backward(torch.ones_like(s_m), wb, g_m)
         v = r[0] @ weights[0][0]  # gradient of the score with respect to the interpolate
         vn = v.norm(dim=1, keepdim=True).clamp_min(1e-12)
         q = gp_weight * 2.0 * (vn - 1.0) * v / vn  # d penalty / d v
         for i in range(len(weights)):
             terms[i].append((r[i], q))
             if i < len(weights) - 1:  # forward derivative of the next layer's input along q
-                q = (q @ weights[i][0].T) * torch.where(z_m[i] > 0, 1.0, _SLOPE)
-                if masks_mixed is not None:
-                    q = q * masks_mixed[i]
+                q = (q @ weights[i][0].T) * g_m[i]
     for i, (w, _, sigma, u, v) in enumerate(weights):
         if sigma is not None:  # chain rule through W / sigma(W): one more rank-one term
             kappa = sum((x * (y @ w.T)).sum(1) for x, y in terms[i]) / sigma
             terms[i] = [(x / sigma, y) for x, y in terms[i]]
             terms[i].append((-kappa[:, None] * u[None, :], v[None, :].expand(len(kappa), -1)))
-    return terms, bias, z_f[-1]
+    return terms, bias, s_f
 
 
 def clipped_gradient_sum(
