@@ -145,14 +145,15 @@ def fast_bfloat16(device: torch.device) -> bool:
         return False
 
 
-def resolve_precision(value: str, device: torch.device) -> str:
+def resolve_precision(value: str, device: torch.device, *, private: bool = False) -> str:
     """``"auto"`` becomes ``"bfloat16"`` on a CPU with fast bfloat16, else ``"float32"``.
 
     On CUDA the CTGAN-sized step is bound by kernel launches, not arithmetic, so
     bfloat16 buys little there; ``"auto"`` keeps float32 (ask for ``"bfloat16"``).
+    Private fits (``private=True``) keep float32 unless bfloat16 is asked for.
     """
     if value == "auto":
-        return "bfloat16" if fast_bfloat16(device) else "float32"
+        return "bfloat16" if fast_bfloat16(device) and not private else "float32"
     return value
 
 

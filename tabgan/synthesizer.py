@@ -372,7 +372,7 @@ class Synthesizer:
         )
         rng = v.check_random_state(self.random_state)
         device = v.resolve_device(self.device)
-        precision = "float32" if self.precision == "auto" else self.precision
+        precision = v.resolve_precision(self.precision, device, private=True)
         transformer, entries = self._private_transformer(data, meta, plan, rng)
         encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
         layout = transformer.layout_

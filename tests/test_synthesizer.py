@@ -333,6 +333,8 @@ def test_auto_precision_keeps_float32_off_capable_cpus():
     assert resolve_precision("auto", torch.device("cuda")) == "float32"  # launch-bound there
     assert resolve_precision("bfloat16", torch.device("cuda")) == "bfloat16"
     assert resolve_precision("float32", torch.device("cpu")) == "float32"
+    assert resolve_precision("auto", torch.device("cpu"), private=True) == "float32"
+    assert resolve_precision("bfloat16", torch.device("cpu"), private=True) == "bfloat16"
 
 
 def test_precisions_train_differently_but_both_learn(mixed):
