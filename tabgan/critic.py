@@ -26,6 +26,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from .errors import InvalidParameterError
 from .networks import Discriminator
 
 __all__ = [
@@ -104,7 +105,10 @@ class CriticPass:
 
     def __init__(self, discriminator: Discriminator) -> None:
         if not self.supports(discriminator):
-            raise ValueError("CriticPass needs a critic without spectral normalisation.")
+            raise InvalidParameterError(
+                "CriticPass needs a critic without spectral normalisation; train a "
+                "spectrally normalised critic with autograd (Trainer does so by itself)."
+            )
         self.D = discriminator
         self.layers = [*discriminator.hidden, discriminator.last]
         self.parameters = [p for layer in self.layers for p in (layer.weight, layer.bias)]

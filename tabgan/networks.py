@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .errors import InvalidParameterError
+
 __all__ = ["compute_in", "CondLinear", "Generator", "Discriminator", "init_weights", "materialize"]
 
 
@@ -210,10 +212,10 @@ class Generator(nn.Module):
             or workspace.dtype != (self.compute_dtype or self.out.weight.dtype)
             or workspace.device != noise.device
         ):
-            raise ValueError(
-                f"a workspace of shape {tuple(workspace.shape)}, {workspace.dtype} on "
-                f"{workspace.device} cannot hold {rows} rows of this generator; "
-                "use Generator.workspace()"
+            raise InvalidParameterError(
+                f"A workspace of shape {tuple(workspace.shape)}, {workspace.dtype} on "
+                f"{workspace.device} cannot hold {rows} rows of this generator; make one "
+                "with Generator.workspace(rows, device)."
             )
         else:
             buf = workspace[:rows]
