@@ -13,6 +13,8 @@ generator's output from its categorical distribution at once.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch.nn import functional as F
 
@@ -147,20 +149,15 @@ class SpanSampler:
     """
 
     def __init__(self, layout: Layout, device: torch.device) -> None:
-        spans = layout.softmax_spans
-        self.n = len(spans)
-        cols, seg, starts, ends, at = [], [], [], [], 0
-        for k, s in enumerate(spans):
-            cols.extend(range(s.start, s.end))
-            seg.extend([k] * s.width)
-            starts.append(at)
-            at += s.width
-            ends.append(at)
-
-        def long(x):
-            return torch.tensor(x, dtype=torch.long, device=device)
-
-        self.cols, self.seg, self.starts, self.ends = long(cols), long(seg), long(starts), long(ends)
+        #: the layout's index tensors (softmax and value columns), shared with training
+        self.index = layout.segment_tensors(device)
+        widths = [s.width for s in layout.softmax_spans]
+        self.n = len(widths)
+        ends = list(itertools.accumulate(widths))  # span ends among the softmax columns
+        starts = [e - w for e, w in zip(ends, widths)]
+        self.cols, self.seg = self.index.soft_cols, self.index.soft_segment
+        self.starts = torch.tensor(starts, dtype=torch.long, device=device)
+        self.ends = torch.tensor(ends, dtype=torch.long, device=device)
         self.widths = self.ends - self.starts
         self.bounds = list(zip(starts, ends))
 

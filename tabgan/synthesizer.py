@@ -617,7 +617,7 @@ class Synthesizer:
         sampler = ConditionalSampler(layout, _condition_counts(self.transformer_), device=dev)
         soft_spans = layout.softmax_spans
         pick = SpanSampler(layout, dev)
-        tanh_cols = torch.tensor([s.start for s in layout.tanh_spans], dtype=torch.long, device=dev)
+        tanh_cols = pick.index.tanh_cols
         batch = self.batch_size  # batch-norm statistics are taken over runs of this size
         # Several such batches go through the generator at once (each normalised on its
         # own), so that sampling runs large matrix products instead of many small ones.
