@@ -7,8 +7,10 @@ measure of the work done (no thread spin-waiting, no time lost to other jobs).
 Measures, for each library in its own subprocess (so peak memory is its own):
 transformer fit time, training time per epoch at batch 500 (difference of a
 1-epoch and a (1+E)-epoch fit, so set-up costs cancel), and the time to sample
-as many rows as the table has. Runs alternate between the libraries, repeated
-``--repeats`` times, and the ratios use the medians: the machine is noisy.
+as many rows as the table has (the median of ``--sample-calls`` calls on the fitted
+model, ``sample_*``, and the first of them alone, ``sample_first_*``). Runs
+alternate between the libraries, repeated ``--repeats`` times, and the ratios use
+the medians: the machine is noisy.
 
     python benchmarks/speed.py                     # CPU, 2 extra epochs, 3 repeats
     python benchmarks/speed.py --device cuda       # both libraries on the GPU
@@ -38,6 +40,8 @@ parser.add_argument("--repeats", type=int, default=3)
 parser.add_argument("--threads", type=int, default=None)
 parser.add_argument("--only", choices=["tabgan", "ctgan"], default=None)
 parser.add_argument("--worker", choices=["tabgan", "ctgan"], default=None)
+parser.add_argument("--sample-calls", type=int, default=3,
+                    help="sample() calls timed per fitted model (median reported)")
 parser.add_argument("--json", default=None, help="also write the results here")
 parser.add_argument("--precision", default="auto",
                     help="tabgan precision(s), comma-separated: auto, float32, bfloat16")
@@ -86,10 +90,13 @@ def work_tabgan(df) -> dict:
     fit(1)  # warm-up: first-call costs (allocator, kernels) are not per-epoch costs
     _, t1 = fit(1)
     model, t2 = fit(1 + args.epochs)
-    c = Clock()
-    model.sample(len(df), random_state=0)
-    sync()
-    return {**report(transformer, t1, t2, c.read()), "precision": model.precision_}
+    calls = []
+    for seed in range(args.sample_calls):
+        c = Clock()
+        model.sample(len(df), random_state=seed)
+        sync()
+        calls.append(c.read())
+    return {**report(transformer, t1, t2, calls), "precision": model.precision_}
 
 
 def work_ctgan(df) -> dict:
@@ -113,19 +120,24 @@ def work_ctgan(df) -> dict:
     fit(1)  # warm-up, as for tabgan
     _, t1 = fit(1)
     model, t2 = fit(1 + args.epochs)
-    c = Clock()
-    model.sample(len(df))
-    sync()
-    return report(transformer, t1, t2, c.read())
+    calls = []
+    for _ in range(args.sample_calls):
+        c = Clock()
+        model.sample(len(df))
+        sync()
+        calls.append(c.read())
+    return report(transformer, t1, t2, calls)
 
 
-def report(transformer, fit1, fit2, sample) -> dict:
-    """Wall seconds (``*_s``) and CPU seconds (``*_cpu``) of each measure."""
+def report(transformer, fit1, fit2, calls) -> dict:
+    """Wall seconds (``*_s``) and CPU seconds (``*_cpu``) of each measure; ``calls``:
+    the (wall, cpu) of each timed sample() call."""
     out = {}
     for i, suffix in enumerate(("_s", "_cpu")):
         out["transformer_fit" + suffix] = transformer[i]
         out["epoch" + suffix] = (fit2[i] - fit1[i]) / args.epochs
-        out["sample" + suffix] = sample[i]
+        out["sample" + suffix] = statistics.median(call[i] for call in calls)
+        out["sample_first" + suffix] = calls[0][i]
     return out
 
 
@@ -154,7 +166,8 @@ runs: dict[str, list[dict]] = {lib: [] for lib in libs}
 for rep in range(args.repeats):
     for label, worker, precision in runs_of:
         cmd = [sys.executable, __file__, "--worker", worker, "--data", args.data,
-               "--device", args.device, "--epochs", str(args.epochs), "--precision", precision]
+               "--device", args.device, "--epochs", str(args.epochs), "--precision", precision,
+               "--sample-calls", str(args.sample_calls)]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -164,8 +177,8 @@ for rep in range(args.repeats):
         runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"repeat {rep + 1} {label}: {runs[label][-1]}", flush=True)
 
-keys = ["transformer_fit_s", "epoch_s", "sample_s",
-        "transformer_fit_cpu", "epoch_cpu", "sample_cpu", "peak_rss_mib"]
+keys = ["transformer_fit_s", "epoch_s", "sample_s", "sample_first_s",
+        "transformer_fit_cpu", "epoch_cpu", "sample_cpu", "sample_first_cpu", "peak_rss_mib"]
 med = {lib: {k: statistics.median(r[k] for r in runs[lib]) for k in keys} for lib in libs}
 print(f"\nAdult ({args.data}), device {args.device}, median of {args.repeats} runs")
 for lib in libs:

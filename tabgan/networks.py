@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -17,7 +18,10 @@ from torch.nn import functional as F
 
 from .errors import InvalidParameterError
 
-__all__ = ["compute_in", "CondLinear", "Generator", "Discriminator", "init_weights", "materialize"]
+__all__ = [
+    "compute_in", "CondLinear", "LinearPlan", "Generator", "GeneratorPlan", "Discriminator",
+    "init_weights", "materialize",
+]
 
 
 def materialize(factory, device: torch.device) -> nn.Module:
@@ -92,14 +96,30 @@ class CondLinear(nn.Module):
         return torch.addmm(F.embedding(cond, self.cond_weight + self.bias), x, self.weight.t())
 
     @torch.no_grad()
-    def infer(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
-        """``forward`` in ``x``'s dtype throughout (inference): the lookup table is cast
-        before the lookup, not the looked-up rows after it."""
-        w = self.weight.to(x.dtype)
-        if cond is None or self.cond_features == 0:
-            return torch.addmm(self.bias.to(x.dtype), x, w.t())
-        table = (self.cond_weight + self.bias).to(x.dtype)
-        return F.embedding(cond, table).addmm_(x, w.t())  # onto the looked-up rows, no copy
+    def plan(self, dtype: torch.dtype, outputs: torch.Tensor | None = None) -> "LinearPlan":
+        """This layer's weights prepared for inference in ``dtype``: cast once, with the
+        bias folded into the lookup table (so the table is cast before the lookup, not
+        the looked-up rows after it). ``outputs``: keep only these output features, in
+        this order (all, in order, when ``None``)."""
+        w, bias, table = self.weight, self.bias, self.cond_weight
+        if outputs is not None:
+            w, bias, table = w[outputs], bias[outputs], table[:, outputs]
+        lookup = (table + bias).to(dtype) if self.cond_features else None
+        return LinearPlan(w.t().to(dtype), bias.to(dtype), lookup)
+
+
+@dataclass(frozen=True)
+class LinearPlan:
+    """A :class:`CondLinear` ready for inference (a snapshot of its weights)."""
+
+    weight_t: torch.Tensor  # (in, out): x @ weight_t
+    bias: torch.Tensor  # (out,)
+    lookup: torch.Tensor | None  # (categories, out), bias included; None without conditions
+
+    def __call__(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        if cond is None or self.lookup is None:
+            return torch.addmm(self.bias, x, self.weight_t)
+        return F.embedding(cond, self.lookup).addmm_(x, self.weight_t)  # in place, no copy
 
 
 class Residual(nn.Module):
@@ -128,15 +148,18 @@ class Residual(nn.Module):
         return F.relu(self._grouped(h, group))
 
     @torch.no_grad()
-    def normalize_into(self, h: torch.Tensor, group: int | None, out: torch.Tensor) -> None:
-        """``out[:] = normalized(h, group)``, in ``h``'s dtype (for inference)."""
-        y = self._grouped(h, min(group or h.shape[0], h.shape[0]))
+    def normalize_into(
+        self, h: torch.Tensor, group: int | None, out: torch.Tensor, affine=None
+    ) -> None:
+        """``out[:] = normalized(h, group)``, in ``h``'s dtype (for inference).
+        ``affine``: the batch norm's weight and bias repeated once per run, if at hand."""
+        y = self._grouped(h, min(group or h.shape[0], h.shape[0]), affine)
         if y.dtype == out.dtype:
             torch.clamp_min(y, 0.0, out=out)
         else:
             out.copy_(y.relu_())
 
-    def _grouped(self, h: torch.Tensor, group: int) -> torch.Tensor:
+    def _grouped(self, h: torch.Tensor, group: int, affine=None) -> torch.Tensor:
         """BatchNorm of ``rows / group`` interleaved runs of ``group`` rows, each with its
         own statistics: row ``r`` belongs to run ``r mod (rows / group)``.
 
@@ -147,9 +170,9 @@ class Residual(nn.Module):
         if rows % group:
             raise ValueError(f"{rows} rows do not split into runs of {group}")
         runs = rows // group
+        weight, bias = affine or (self.bn.weight.repeat(runs), self.bn.bias.repeat(runs))
         y = F.batch_norm(
-            h.reshape(group, runs * width), None, None,
-            self.bn.weight.repeat(runs), self.bn.bias.repeat(runs), True, 0.0, self.bn.eps,
+            h.reshape(group, runs * width), None, None, weight, bias, True, 0.0, self.bn.eps
         )
         return y.reshape(rows, width)
 
@@ -199,7 +222,26 @@ class Generator(nn.Module):
                 for block in self.blocks:
                     x = block(x, cond, group)
                 return self.out(x, cond).float()
-        # Inference: one buffer [h_L, ..., h_1, noise], in the products' dtype, instead
+        return self.infer(noise, cond, group, workspace=workspace).float()
+
+    @torch.no_grad()
+    def infer(
+        self,
+        noise: torch.Tensor,
+        cond: torch.Tensor | None = None,
+        group: int | None = None,
+        *,
+        workspace: torch.Tensor | None = None,
+        plan: "GeneratorPlan | None" = None,
+    ) -> torch.Tensor:
+        """``forward`` without gradients, returned in the products' dtype (bfloat16 under
+        mixed precision) rather than float32; see ``forward`` for the arguments.
+
+        ``plan``: the weights prepared by :meth:`plan` (made here when ``None``); it
+        also chooses the output columns. Reuse one plan over many calls."""
+        if plan is None:
+            plan = self.plan()
+        # One buffer [h_L, ..., h_1, noise], in the products' dtype, instead
         # of a concatenation per block; block k reads the suffix that is its input.
         widths = [b.fc.out_features for b in self.blocks]
         at = sum(widths)
@@ -209,7 +251,7 @@ class Generator(nn.Module):
         elif (
             workspace.shape[0] < rows
             or workspace.shape[1] != at + noise.shape[1]
-            or workspace.dtype != (self.compute_dtype or self.out.weight.dtype)
+            or workspace.dtype != plan.dtype
             or workspace.device != noise.device
         ):
             raise InvalidParameterError(
@@ -220,15 +262,48 @@ class Generator(nn.Module):
         else:
             buf = workspace[:rows]
         buf[:, at:] = noise
-        for block, w in zip(self.blocks, widths):
-            block.normalize_into(block.fc.infer(buf[:, at:], cond), group, buf[:, at - w : at])
+        runs = rows // min(group or rows, rows)
+        for k, (block, w) in enumerate(zip(self.blocks, widths)):
+            h = plan.layers[k](buf[:, at:], cond)
+            block.normalize_into(h, group, buf[:, at - w : at], plan.affine(k, runs))
             at -= w
-        return self.out.infer(buf, cond).float()
+        return plan.out(buf, cond)
+
+    @torch.no_grad()
+    def plan(self, outputs: torch.Tensor | None = None) -> "GeneratorPlan":
+        """The weights prepared for :meth:`infer` (a snapshot: make a new plan after the
+        weights change). ``outputs``: the output columns to compute, in this order
+        (all, in order, when ``None``)."""
+        dtype = self.compute_dtype or self.out.weight.dtype
+        return GeneratorPlan(
+            dtype,
+            [b.fc.plan(dtype) for b in self.blocks],
+            [(b.bn.weight.detach().clone(), b.bn.bias.detach().clone()) for b in self.blocks],
+            self.out.plan(dtype, outputs),
+        )
 
     def workspace(self, rows: int, device: torch.device) -> torch.Tensor:
         """An uninitialised inference buffer for up to ``rows`` rows (see ``forward``)."""
         dtype = self.compute_dtype or self.out.weight.dtype
         return torch.empty(rows, self.out.in_features, dtype=dtype, device=device)  # [h..., noise]
+
+
+class GeneratorPlan:
+    """A :class:`Generator`'s weights prepared for inference (see ``Generator.plan``):
+    the products' weights cast once, and the batch norms' weight and bias repeated
+    once per run count (see ``Residual._grouped``)."""
+
+    def __init__(self, dtype: torch.dtype, layers: list[LinearPlan],
+                 norms: list[tuple[torch.Tensor, torch.Tensor]], out: LinearPlan) -> None:
+        self.dtype, self.layers, self.norms, self.out = dtype, layers, norms, out
+        self._repeated: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def affine(self, k: int, runs: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Block ``k``'s batch-norm weight and bias, repeated ``runs`` times."""
+        if (k, runs) not in self._repeated:
+            weight, bias = self.norms[k]
+            self._repeated[k, runs] = (weight.repeat(runs), bias.repeat(runs))
+        return self._repeated[k, runs]
 
 
 class Discriminator(nn.Module):

@@ -141,11 +141,13 @@ class ConditionalSampler:
 class SpanSampler:
     """Draws one entry of every softmax span from ``softmax(logits)`` by inverse CDF.
 
-    All spans at once, with one uniform per span and row: a per-span max (for
-    stable exponentials: each span's largest term is 1, so no span's mass is
-    lost in the running sum), one running sum over all softmax columns, and
-    one binary search per span for its threshold (the running sum never
-    decreases, so one sorted search serves every span of a row).
+    All spans at once, with one uniform per span and row. The work runs on the
+    transposed output (one encoded column per row of the matrix), where every
+    span is a contiguous block and every step is a vector operation across the
+    generated rows: a per-span max (for stable exponentials: each span's
+    largest term is 1, so no span's mass is lost in the running sum), one
+    running sum down all softmax columns, and per span a count of the entries
+    whose running sum stays at or below the span's threshold.
     """
 
     def __init__(self, layout: Layout, device: torch.device) -> None:
@@ -156,26 +158,35 @@ class SpanSampler:
         ends = list(itertools.accumulate(widths))  # span ends among the softmax columns
         starts = [e - w for e, w in zip(ends, widths)]
         self.cols, self.seg = self.index.soft_cols, self.index.soft_segment
-        self.starts = torch.tensor(starts, dtype=torch.long, device=device)
-        self.ends = torch.tensor(ends, dtype=torch.long, device=device)
-        self.widths = self.ends - self.starts
+        self.last = torch.tensor(ends, dtype=torch.long, device=device) - 1
         self.bounds = list(zip(starts, ends))
 
     def __call__(self, raw: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        rows = raw.shape[0]
+        """``(rows, spans)`` choices for raw outputs of shape ``(rows, width)`` (a transposed
+        view of :meth:`draw`'s result)."""
+        logits = torch.empty(len(self.cols), raw.shape[0], device=raw.device)
+        return self.draw(logits.copy_(raw.index_select(1, self.cols).t()), gen).t()
+
+    def draw(self, logits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """``(spans, rows)`` choices from ``logits``: the softmax columns of the output,
+        transposed, ``(softmax columns, rows)`` float32. ``logits`` is overwritten."""
+        rows = logits.shape[1]
         if self.n == 0:
-            return torch.zeros(rows, 0, dtype=torch.long, device=raw.device)
-        logits = raw.index_select(1, self.cols)  # a copy: the steps below work in place
-        # per-span maxima: a slice per span beats one scatter_reduce over all columns
-        top = torch.stack([logits[:, a:b].amax(1) for a, b in self.bounds], 1)
-        cum = logits.sub_(top.index_select(1, self.seg)).exp_()
-        torch.cumsum(cum, 1, out=cum)
-        hi = cum.index_select(1, self.ends - 1)  # running sum at each span's end
-        lo = F.pad(hi[:, :-1], (1, 0))  # ... and at its start
-        u = torch.rand(rows, self.n, generator=gen, device=raw.device)
+            return torch.zeros(0, rows, dtype=torch.long, device=logits.device)
+        cum = logits
+        for a, b in self.bounds:
+            span = cum[a:b]
+            span.sub_(span.amax(0))
+        torch.cumsum(cum.exp_(), 0, out=cum)
+        hi = cum[self.last]  # running sum at each span's end
+        lo = F.pad(hi[:-1], (0, 0, 1, 0))  # ... and at its start
+        u = torch.rand(self.n, rows, generator=gen, device=logits.device)
         threshold = lo.addcmul_(u, hi - lo)
-        # first column whose running sum reaches the threshold; clamped into the span
-        # (a threshold rounded onto a span's edge, or a last-bit wobble of a parallel
-        # cumsum, would otherwise land next door)
-        first = torch.searchsorted(cum, threshold) - self.starts
-        return torch.minimum(first.clamp_min_(0), self.widths - 1)
+        # The choice is the number of entries whose running sum is at or below the
+        # threshold. The running sum never decreases, so this is the inverse CDF
+        # (an entry of zero mass is never chosen); the span's last entry is left out
+        # of the count, which keeps a threshold rounded onto the span's end inside it.
+        out = torch.empty(self.n, rows, dtype=torch.long, device=logits.device)
+        for k, (a, b) in enumerate(self.bounds):
+            torch.sum(cum[a : b - 1] <= threshold[k], 0, out=out[k])
+        return out

@@ -630,13 +630,18 @@ class Synthesizer:
             )
             cond_spans = list(layout.condition_spans)  # category spans are among them
             native = sum(s.width for s in cond_spans[: cond_spans.index(span)]) + index
-        kept_codes: list[torch.Tensor] = []
+        kept_codes: list[torch.Tensor] = []  # (spans, rows) and (values, rows): transposed
         kept_values: list[torch.Tensor] = []
         have, made = 0, 0
         budget = max(100 * n, 50 * batch)  # bounded effort for conditional sampling
         per_pass = batch * min(most, -(-n // batch))
         workspace = self.generator_.workspace(per_pass, dev)  # reused by every pass
         noise = torch.empty(per_pass, self.embedding_dim, device=dev)
+        # The output of a pass, transposed and with the softmax columns first: every span
+        # is then a contiguous block of rows (see SpanSampler.draw).
+        plan = self.generator_.plan(outputs=torch.cat([pick.cols, tanh_cols]))
+        n_soft = len(pick.cols)
+        columns = torch.empty(layout.width, per_pass, device=dev)
         while have < n:
             if made >= budget:
                 raise ConditionError(
@@ -650,22 +655,26 @@ class Synthesizer:
             else:
                 flat = torch.full((rows,), native, dtype=torch.long, device=dev)
             z = torch.randn(rows, self.embedding_dim, generator=gen, device=dev, out=noise[:rows])
-            raw = self.generator_(
-                z, flat if sampler.n_columns else None, group=batch, workspace=workspace
+            raw = self.generator_.infer(
+                z, flat if sampler.n_columns else None, group=batch, workspace=workspace,
+                plan=plan,
             )
-            values = torch.tanh(raw.index_select(1, tanh_cols))
-            codes = pick(raw, gen)
+            out = columns[:, :rows]
+            out.copy_(raw.t())
+            values = torch.tanh(out[n_soft:])
+            codes = pick.draw(out[:n_soft], gen)
             made += rows
             if checks:
                 ok = torch.ones(rows, dtype=torch.bool, device=dev)
                 for k, i in checks:
-                    ok &= codes[:, k] == i
-                codes, values = codes[ok], values[ok]
+                    ok &= codes[k] == i
+                codes, values = codes[:, ok], values[:, ok]
             kept_codes.append(codes)
             kept_values.append(values)
-            have += codes.shape[0]
-        codes = torch.cat(kept_codes)[:n].cpu().numpy()
-        values = torch.cat(kept_values)[:n].float().cpu().numpy()
+            have += codes.shape[1]
+        # back to one row per generated row (Fortran-ordered arrays: one column each)
+        codes = torch.cat(kept_codes, 1)[:, :n].cpu().numpy().T
+        values = torch.cat(kept_values, 1)[:, :n].cpu().numpy().T
         return codes, values
 
     def _count(self, span, index: int) -> int:

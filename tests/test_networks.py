@@ -142,3 +142,19 @@ def test_generator_workspace_is_reused_and_checked():
             g(noise, cond, group=20, workspace=g.workspace(20, torch.device("cpu")))
         with pytest.raises(ValueError, match="workspace"):  # a dtype the generator does not use
             g(noise, cond, group=20, workspace=ws.to(torch.bfloat16))
+
+
+def test_generator_infer_returns_chosen_outputs_in_the_products_dtype():
+    g = build(lambda: Generator(12, 5, (16, 8), 7))
+    x = torch.randn(300, 12, generator=torch.Generator().manual_seed(1))
+    c = torch.randint(5, (300,), generator=torch.Generator().manual_seed(2))
+    order = torch.tensor([4, 0, 6, 2, 1, 5, 3])
+    with torch.no_grad():
+        full = g(x, c, group=100)
+    picked = g.infer(x, c, group=100, plan=g.plan(order))
+    torch.testing.assert_close(picked, full[:, order], rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(g.infer(x, None, plan=g.plan(order[:3])), g.infer(x)[:, order[:3]])
+    g.compute_dtype = torch.bfloat16
+    low = g.infer(x, c, group=100, plan=g.plan(order))
+    assert low.dtype == torch.bfloat16  # left for the caller to convert (sampling's transpose)
+    torch.testing.assert_close(low.float(), full[:, order], rtol=0.05, atol=0.05)

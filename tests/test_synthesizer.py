@@ -269,10 +269,13 @@ def test_unreachable_condition_stops_with_error(mixed):
     red = synth.transformer_.infos_[2].categories.index("red")
 
     class AlwaysRed(torch.nn.Module):
-        def forward(self, x, cond=None, group=None, workspace=None):
+        def infer(self, x, cond=None, group=None, workspace=None, plan=None):
             out = torch.zeros(x.shape[0], layout.width)
             out[:, span.start + red] = 50.0
-            return out
+            return out[:, plan]
+
+        def plan(self, outputs):
+            return outputs
 
         def workspace(self, rows, device):
             return None
