@@ -591,7 +591,7 @@ class DataTransformer:
         def value(column: str) -> np.ndarray:
             return values[:, tanh[(column, "value")]]
 
-        cols: dict[str, pd.Series] = {}
+        cols: dict[str, pd.Series | np.ndarray] = {}
         for info in self.infos_:
             if isinstance(info, NumericInfo):
                 cols[info.name] = self._decode_numeric(info, code, value, n)
@@ -599,7 +599,7 @@ class DataTransformer:
                 cols[info.name] = self._decode_discrete(info, code, n, rng)
         return pd.DataFrame(cols, columns=self.columns_)
 
-    def _decode_numeric(self, info: NumericInfo, code, value, n: int) -> pd.Series:
+    def _decode_numeric(self, info: NumericInfo, code, value, n: int) -> pd.Series | np.ndarray:
         if info.all_missing:
             values = np.full(n, np.nan)
         elif info.constant is not None:
@@ -675,7 +675,12 @@ def _py(v: Any) -> Any:
     return v
 
 
-def _restore_numeric(info: NumericInfo, values: np.ndarray) -> pd.Series:
+_PLAIN_NUMERIC = frozenset(
+    f"{kind}{bits}" for kind in ("int", "uint", "float") for bits in (8, 16, 32, 64)
+) - {"float8"}
+
+
+def _restore_numeric(info: NumericInfo, values: np.ndarray) -> pd.Series | np.ndarray:
     dtype = info.dtype
     if info.kind == "datetime":
         ts = pd.Series(pd.to_datetime(values, unit="ns"))
@@ -687,6 +692,8 @@ def _restore_numeric(info: NumericInfo, values: np.ndarray) -> pd.Series:
         except (TypeError, ValueError):
             return ts
     has_nan = np.isnan(values).any()
+    if dtype in _PLAIN_NUMERIC and not (has_nan and dtype[0] in "iu"):
+        return values.astype(dtype, copy=False)  # an array: the frame takes it without a Series
     try:
         if dtype in ("bool", "boolean"):
             return pd.Series(values).astype("boolean" if has_nan else "bool")
