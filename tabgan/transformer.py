@@ -597,7 +597,9 @@ class DataTransformer:
                 cols[info.name] = self._decode_numeric(info, code, value, n)
             else:
                 cols[info.name] = self._decode_discrete(info, code, n, rng)
-        return pd.DataFrame(cols, columns=self.columns_)
+        # Every column is a new array: the frame takes them as they are (no copy into
+        # consolidated blocks; pandas consolidates later if an operation needs it).
+        return pd.DataFrame(cols, columns=self.columns_, copy=False)
 
     def _decode_numeric(self, info: NumericInfo, code, value, n: int) -> pd.Series | np.ndarray:
         if info.all_missing:

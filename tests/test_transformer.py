@@ -183,6 +183,18 @@ def test_decode_of_choices_equals_inverse_transform():
     pd.testing.assert_frame_equal(
         tr.decode(codes, values, rng=rng(4)), tr.inverse_transform(noisy, rng=rng(4))
     )
+    out = tr.decode(codes, values, rng=rng(4))  # built without copies, but owns its columns
+    before = (codes.copy(), values.copy())
+    for name in out.columns:
+        column = out[name].to_numpy()
+        assert not np.shares_memory(column, codes) and not np.shares_memory(column, values)
+    for name in out.columns:  # writing into the frame changes nothing outside it
+        out.loc[:, name] = out[name].iloc[::-1].to_numpy()
+    np.testing.assert_array_equal(codes, before[0])
+    np.testing.assert_array_equal(values, before[1])
+    pd.testing.assert_frame_equal(
+        tr.decode(codes, values, rng=rng(4)), tr.inverse_transform(noisy, rng=rng(4))
+    )
     with pytest.raises(InvalidDataError, match="codes of shape"):
         tr.decode(codes[:, :1], values, rng=rng())
     with pytest.raises(InvalidDataError, match="codes of shape"):
