@@ -622,7 +622,12 @@ class Synthesizer:
         # Several such batches go through the generator at once (each normalised on its
         # own), so that sampling runs large matrix products instead of many small ones.
         most = max(1, _rows_per_pass(dev, batch) // batch)
-        native = None  # the rarest conditioned category goes into the conditional vector
+        # The rarest conditioned category goes into the conditional vector of a share of
+        # the rows; the other rows draw their conditions as in unconditional sampling, and
+        # only rows meeting every condition are kept. Not every row: batch norm removes
+        # whatever all rows of a run share, so a condition given to a whole run would
+        # reach only the output layer (see docs/model.md, "Sampling").
+        native, share = None, 1.0
         checks = [(soft_spans.index(s), i) for s, i in targets if s is not None]
         if checks:
             span, index = min(
@@ -630,11 +635,12 @@ class Synthesizer:
             )
             cond_spans = list(layout.condition_spans)  # category spans are among them
             native = sum(s.width for s in cond_spans[: cond_spans.index(span)]) + index
+            share = _native_share(len(cond_spans))
         kept_codes: list[torch.Tensor] = []  # (spans, rows) and (values, rows): transposed
         kept_values: list[torch.Tensor] = []
         have, made = 0, 0
-        budget = max(100 * n, 50 * batch)  # bounded effort for conditional sampling
-        per_pass = batch * min(most, -(-n // batch))
+        budget = max(100 * n, 50 * batch) / share  # bounded effort for conditional sampling
+        per_pass = batch * (most if checks else min(most, -(-n // batch)))
         workspace = self.generator_.workspace(per_pass, dev)  # reused by every pass
         noise = torch.empty(per_pass, self.embedding_dim, device=dev)
         # The output of a pass, transposed and with the softmax columns first: every span
@@ -649,11 +655,13 @@ class Synthesizer:
                     f"{made} tries; the combination is too rare in what the model learned. "
                     "Relax the conditions or sample fewer rows."
                 )
-            rows = batch * min(most, -(-(n - have) // batch))
-            if native is None:
-                flat = sampler.sample_index(rows, gen, original=True)
-            else:
-                flat = torch.full((rows,), native, dtype=torch.long, device=dev)
+            # rows for one pass: enough for what is missing at the rate rows are kept so far
+            rate = share if made == 0 else max(have, 1) / made
+            rows = batch * min(most, -(-(n - have) // max(1, int(rate * batch))))
+            flat = sampler.sample_index(rows, gen, original=True)
+            if native is not None:
+                hit = torch.rand(rows, generator=gen, device=dev) < share
+                flat = torch.where(hit, native, flat)
             z = torch.randn(rows, self.embedding_dim, generator=gen, device=dev, out=noise[:rows])
             raw = self.generator_.infer(
                 z, flat if sampler.n_columns else None, group=batch, workspace=workspace,
@@ -688,6 +696,13 @@ class Synthesizer:
 
         self._check_fitted()
         save_model(self, path)
+
+
+def _native_share(n_condition_columns: int) -> float:
+    """The share of generated rows given the conditioned category in conditional sampling:
+    the rate at which training's sampler picks one column (one over their number), kept
+    between 10 % (effort) and 50 % (a run of rows must not share one condition)."""
+    return min(0.5, max(0.1, 1.0 / max(n_condition_columns, 1)))
 
 
 def _rows_per_pass(device: torch.device, batch: int) -> int:

@@ -242,6 +242,77 @@ def test_conditions_are_exact(adult):
     assert out["workclass"].isna().all()
 
 
+def test_conditions_do_not_fill_whole_batch_norm_runs(adult):
+    """Batch norm removes what every row of a run shares: the conditioned category must go
+    to a share of each run's rows only, the others drawing conditions as usual."""
+    from tabgan.synthesizer import _native_share
+
+    synth = fit_tiny(adult, epochs=1)
+    seen = []
+    infer = synth.generator_.infer
+
+    def spy(noise, cond=None, group=None, **kw):
+        seen.append((cond.clone(), group))
+        return infer(noise, cond, group, **kw)
+
+    synth.generator_.infer = spy
+    out = synth.sample(200, conditions={"sex": "Female", "race": "White"}, random_state=0)
+    assert (out["sex"] == "Female").all() and (out["race"] == "White").all()
+    spans = list(synth.transformer_.layout_.condition_spans)
+    race = next(s for s in spans if s.column == "race")
+    info = next(i for i in synth.transformer_.infos_ if i.name == "race")
+    native = sum(s.width for s in spans[: spans.index(race)]) + info.categories.index("White")
+    share = _native_share(len(spans))
+    assert share == pytest.approx(1 / len(spans))
+    hits = []
+    for cond, group in seen:
+        runs = cond.reshape(group, -1)  # row r is in run r mod (rows / group)
+        hits.append((runs == native).float().mean(0))
+    hits = torch.cat(hits)
+    assert torch.all(hits < 0.5), hits  # no run is given the condition throughout
+    assert abs(float(hits.mean()) - share) < 0.03  # ... but the set share of its rows
+    assert _native_share(1) == 0.5 and _native_share(2) == 0.5 and _native_share(40) == 0.1
+
+
+def test_conditional_rows_keep_a_dependence_carried_by_hidden_layers(adult):
+    """A generator built by hand: the Female condition raises the first hidden layer, and
+    age reads that layer. Conditional rows must keep it; they would not if batch norm saw
+    one condition for a whole run (it would remove the raise)."""
+    synth = fit_tiny(adult, epochs=1)
+    layout = synth.transformer_.layout_
+    spans = list(layout.condition_spans)
+    sex = next(s for s in spans if s.column == "sex")
+    cats = next(i for i in synth.transformer_.infos_ if i.name == "sex").categories
+    offset = sum(s.width for s in spans[: spans.index(sex)])
+    female, male = offset + cats.index("Female"), offset + cats.index("Male")
+    value = next(s for s in layout.spans if s.column == "age" and s.role == "value")
+    mode = next(s for s in layout.spans if s.column == "age" and s.role == "mode")
+    gen = synth.generator_
+    width = gen.blocks[0].fc.out_features
+    first = sum(b.fc.out_features for b in gen.blocks) - width  # h_1 in the output's input
+    with torch.no_grad():
+        for block in gen.blocks:
+            block.fc.cond_weight.zero_()
+        gen.blocks[0].fc.cond_weight[female] = 5.0
+        out_w, out_b, out_c = gen.out.weight, gen.out.bias, gen.out.cond_weight
+        out_c.zero_()
+        out_c[female, sex.start + cats.index("Female")] = 50.0  # the output follows the
+        out_c[male, sex.start + cats.index("Male")] = 50.0  # sex condition, else Male
+        out_w[sex.start : sex.end] = 0.0
+        out_b[sex.start : sex.end] = 0.0
+        out_b[sex.start + cats.index("Male")] = 10.0
+        out_w[mode.start : mode.end] = 0.0  # age always in its first mode
+        out_b[mode.start : mode.end] = 0.0
+        out_b[mode.start] = 50.0
+        out_w[value.start] = 0.0  # age's scalar: the mean of h_1
+        out_w[value.start, first : first + width] = 1.0 / width
+        out_b[value.start] = 0.0
+    female_rows = synth.sample(300, conditions={"sex": "Female"}, random_state=0)
+    male_rows = synth.sample(300, conditions={"sex": "Male"}, random_state=0)
+    assert (female_rows["sex"] == "Female").all() and (male_rows["sex"] == "Male").all()
+    assert female_rows["age"].mean() > male_rows["age"].mean() + 3
+
+
 def test_boolean_condition(mixed):
     out = fit_tiny(mixed).sample(40, conditions={"flag": True}, random_state=0)
     assert out["flag"].all()
