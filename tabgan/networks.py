@@ -105,7 +105,8 @@ class CondLinear(nn.Module):
         if outputs is not None:
             w, bias, table = w[outputs], bias[outputs], table[:, outputs]
         lookup = (table + bias).to(dtype) if self.cond_features else None
-        return LinearPlan(w.t().to(dtype), bias.to(dtype), lookup)
+        # copies, also when no cast is needed: a plan is a snapshot of the weights
+        return LinearPlan(w.t().to(dtype, copy=True), bias.to(dtype, copy=True), lookup)
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ class Generator(nn.Module):
         at = sum(widths)
         rows = noise.shape[0]
         if workspace is None:
-            buf = self.workspace(rows, noise.device)
+            buf = torch.empty(rows, self.out.in_features, dtype=plan.dtype, device=noise.device)
         elif (
             workspace.shape[0] < rows
             or workspace.shape[1] != at + noise.shape[1]

@@ -181,11 +181,14 @@ class SpanSampler:
         hi = cum[self.last]  # running sum at each span's end
         lo = F.pad(hi[:-1], (0, 0, 1, 0))  # ... and at its start
         u = torch.rand(self.n, rows, generator=gen, device=logits.device)
-        threshold = lo.addcmul_(u, hi - lo)
+        # Below the span's end: lo + u (hi - lo) with u < 1 can still round onto hi.
+        ceiling = torch.nextafter(hi, lo)  # before lo is overwritten with the threshold
+        threshold = torch.minimum(lo.addcmul_(u, hi - lo), ceiling)
         # The choice is the number of entries whose running sum is at or below the
-        # threshold. The running sum never decreases, so this is the inverse CDF
-        # (an entry of zero mass is never chosen); the span's last entry is left out
-        # of the count, which keeps a threshold rounded onto the span's end inside it.
+        # threshold. The running sum never decreases, so this is the inverse CDF, and an
+        # entry of zero mass is never chosen: its running sum equals the one before it
+        # (or the span's start, which the threshold never falls below) and the threshold
+        # stays under the span's end. The span's last entry is left out of the count.
         out = torch.empty(self.n, rows, dtype=torch.long, device=logits.device)
         for k, (a, b) in enumerate(self.bounds):
             torch.sum(cum[a : b - 1] <= threshold[k], 0, out=out[k])

@@ -13,7 +13,13 @@ import pandas as pd
 import torch
 
 from . import _validation as v
-from .errors import ConditionError, InvalidParameterError, NotFittedError, PrivacyError
+from .errors import (
+    ConditionError,
+    InvalidDataError,
+    InvalidParameterError,
+    NotFittedError,
+    PrivacyError,
+)
 from .layout import Layout
 from .metadata import Metadata
 from .networks import Discriminator, Generator, init_weights, materialize
@@ -442,6 +448,12 @@ class Synthesizer:
         torch_rng: torch.Generator,
     ) -> tuple[Generator, Discriminator]:
         """Both networks, in ``precision``, initialised from ``torch_rng``."""
+        if layout.width == 0:
+            raise InvalidDataError(
+                "Every column of the table is constant or entirely missing, so there is "
+                "nothing for the generator to learn. Repeat the rows directly, or fit on a "
+                "table with at least one column that varies."
+            )
         generator = self._build_generator(layout, device, precision)
         discriminator = self._build_discriminator(layout, device, pac=pac)
         discriminator.compute_dtype = v.compute_dtype(precision)

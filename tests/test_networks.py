@@ -158,3 +158,16 @@ def test_generator_infer_returns_chosen_outputs_in_the_products_dtype():
     low = g.infer(x, c, group=100, plan=g.plan(order))
     assert low.dtype == torch.bfloat16  # left for the caller to convert (sampling's transpose)
     torch.testing.assert_close(low.float(), full[:, order], rtol=0.05, atol=0.05)
+
+
+def test_generator_plan_is_a_snapshot():
+    g = build(lambda: Generator(12, 5, (16, 8), 7))
+    x = torch.randn(200, 12, generator=torch.Generator().manual_seed(1))
+    c = torch.randint(5, (200,), generator=torch.Generator().manual_seed(2))
+    plan = g.plan()
+    before = g.infer(x, c, group=100, plan=plan)
+    with torch.no_grad():
+        for p in g.parameters():
+            p.mul_(2.0)
+    torch.testing.assert_close(g.infer(x, c, group=100, plan=plan), before, rtol=0, atol=0)
+    assert not torch.allclose(g.infer(x, c, group=100), before)  # a new plan sees the change

@@ -100,3 +100,20 @@ def test_span_sampler_is_seeded():
     a = s(raw, torch.Generator().manual_seed(2))
     assert torch.equal(a, s(raw, torch.Generator().manual_seed(2)))
     assert not torch.equal(a, s(raw, torch.Generator().manual_seed(3)))
+
+
+def test_span_sampler_never_picks_a_zero_mass_entry_at_either_end(monkeypatch):
+    """Uniforms at 0 and at the largest float below 1: the threshold lands on a span's
+    start or (rounded) on its end, where the inverse CDF must still skip zero mass."""
+    from tabgan.layout import Layout, Span
+    from tabgan.sampler import SpanSampler
+
+    layout = Layout((Span("a", "category", 0, 64), Span("b", "category", 64, 67)))
+    sampler = SpanSampler(layout, torch.device("cpu"))
+    for tail in ([0.0, -200.0, -200.0], [-200.0, 0.0, -200.0], [-200.0, -200.0, 0.0]):
+        logits = torch.tensor([[0.0] * 64 + tail]).expand(4, -1)
+        for u in (0.0, 1.0 - 2.0**-24):
+            monkeypatch.setattr(torch, "rand", lambda *a, u=u, **k: torch.full(a[:2], u))
+            codes = sampler(logits, torch.Generator())
+            monkeypatch.undo()
+            assert torch.all(codes[:, 1] == tail.index(0.0)), (tail, u, codes[:, 1])

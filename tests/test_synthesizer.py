@@ -53,6 +53,12 @@ def test_defaults_follow_ctgan_recipe():
     assert p["device"] == "auto"
 
 
+def test_table_of_constant_columns_is_refused_clearly():
+    df = pd.DataFrame({"a": [1] * 50, "b": ["x"] * 50, "c": [np.nan] * 50})
+    with pytest.warns(UserWarning), pytest.raises(InvalidDataError, match="nothing for the"):
+        Synthesizer(**TINY).fit(df)
+
+
 def test_keyword_only():
     with pytest.raises(TypeError):
         Synthesizer(300)  # type: ignore[misc]
