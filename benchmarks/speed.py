@@ -46,6 +46,8 @@ parser.add_argument("--json", default=None, help="also write the results here")
 parser.add_argument("--precision", default="auto",
                     help="tabgan precision(s), comma-separated: auto, float32, bfloat16")
 args = parser.parse_args()
+if args.sample_calls < 1:
+    parser.error("--sample-calls must be at least 1")
 
 
 def peak_rss_mib() -> float:
