@@ -107,10 +107,19 @@ class ConditionalSampler:
         return self.one_hot(flat), flat
 
     def sample_index(
-        self, batch: int, generator: torch.Generator, *, original: bool = False
+        self,
+        batch: int,
+        generator: torch.Generator,
+        *,
+        original: bool = False,
+        fixed: int | None = None,
+        share: float = 0.0,
     ) -> torch.Tensor:
         """The flat category (index into the conditional vector) of each of ``batch`` rows:
-        a column uniformly, then a category of it (see :meth:`sample_condition`)."""
+        a column uniformly, then a category of it (see :meth:`sample_condition`).
+
+        ``fixed``: a flat category that replaces the draw in a ``share`` of the rows,
+        each row independently (conditional sampling; see ``Synthesizer._generate``)."""
         if self.n_columns == 0:
             return torch.zeros(batch, dtype=torch.long, device=self.device)
         col = torch.randint(self.n_columns, (batch,), generator=generator, device=self.device)
@@ -118,7 +127,11 @@ class ConditionalSampler:
         u = torch.rand(batch, 1, generator=generator, device=self.device)
         within = torch.searchsorted(cdf, u).squeeze(1)
         within = torch.minimum(within, self.col_width[col] - 1)
-        return self.col_offset[col] + within
+        flat = self.col_offset[col] + within
+        if fixed is None:
+            return flat
+        hit = torch.rand(batch, generator=generator, device=self.device) < share
+        return torch.where(hit, fixed, flat)
 
     def one_hot(self, flat: torch.Tensor) -> torch.Tensor:
         """The conditional vectors of flat categories (zero columns without conditions)."""

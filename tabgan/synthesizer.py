@@ -670,10 +670,7 @@ class Synthesizer:
             # rows for one pass: enough for what is missing at the rate rows are kept so far
             rate = share if made == 0 else max(have, 1) / made
             rows = batch * min(most, -(-(n - have) // max(1, int(rate * batch))))
-            flat = sampler.sample_index(rows, gen, original=True)
-            if native is not None:
-                hit = torch.rand(rows, generator=gen, device=dev) < share
-                flat = torch.where(hit, native, flat)
+            flat = sampler.sample_index(rows, gen, original=True, fixed=native, share=share)
             z = torch.randn(rows, self.embedding_dim, generator=gen, device=dev, out=noise[:rows])
             raw = self.generator_.infer(
                 z, flat if sampler.n_columns else None, group=batch, workspace=workspace,

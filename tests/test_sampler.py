@@ -64,6 +64,18 @@ def test_without_discrete_columns_rows_are_uniform():
     assert rows.min() >= 0 and rows.max() < 100 and len(torch.unique(rows)) > 90
 
 
+def test_sample_index_can_fix_a_category_in_a_share_of_rows():
+    _, _, s = setup()
+    plain = s.sample_index(40_000, torch.Generator().manual_seed(0), original=True)
+    z = int(s.col_offset[0]) + 2  # column "a", category "z" (5 % of rows)
+    mixed = s.sample_index(40_000, torch.Generator().manual_seed(0), original=True, fixed=z,
+                           share=0.2)
+    expected = 0.2 + 0.8 * float((plain == z).float().mean())
+    assert abs(float((mixed == z).float().mean()) - expected) < 0.01
+    kept = mixed != z  # the other rows keep the ordinary draw
+    assert torch.equal(mixed[kept], plain[kept])
+
+
 # ------------------------------------------------------------ generation
 def test_span_sampler_draws_each_span_from_its_softmax():
     """Every softmax span at once, including spans whose logits are extreme or far apart."""
