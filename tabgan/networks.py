@@ -200,6 +200,11 @@ class Generator(nn.Module):
         #: dtype of the matrix products (``None``: float32); see :func:`compute_in`
         self.compute_dtype: torch.dtype | None = None
 
+    @property
+    def products_dtype(self) -> torch.dtype:
+        """The dtype of inference: ``compute_dtype``, else the weights' own."""
+        return self.compute_dtype or self.out.weight.dtype
+
     def forward(
         self,
         noise: torch.Tensor,
@@ -248,7 +253,7 @@ class Generator(nn.Module):
         at = sum(widths)
         rows = noise.shape[0]
         if workspace is None:
-            buf = torch.empty(rows, self.out.in_features, dtype=plan.dtype, device=noise.device)
+            buf = self.workspace(rows, noise.device, plan.dtype)
         elif (
             workspace.shape[0] < rows
             or workspace.shape[1] != at + noise.shape[1]
@@ -275,7 +280,7 @@ class Generator(nn.Module):
         """The weights prepared for :meth:`infer` (a snapshot: make a new plan after the
         weights change). ``outputs``: the output columns to compute, in this order
         (all, in order, when ``None``)."""
-        dtype = self.compute_dtype or self.out.weight.dtype
+        dtype = self.products_dtype
         return GeneratorPlan(
             dtype,
             [b.fc.plan(dtype) for b in self.blocks],
@@ -283,9 +288,12 @@ class Generator(nn.Module):
             self.out.plan(dtype, outputs),
         )
 
-    def workspace(self, rows: int, device: torch.device) -> torch.Tensor:
-        """An uninitialised inference buffer for up to ``rows`` rows (see ``forward``)."""
-        dtype = self.compute_dtype or self.out.weight.dtype
+    def workspace(
+        self, rows: int, device: torch.device, dtype: torch.dtype | None = None
+    ) -> torch.Tensor:
+        """An uninitialised inference buffer for up to ``rows`` rows (see ``forward``), in
+        ``dtype`` (default: the products' dtype, which :meth:`plan` uses too)."""
+        dtype = dtype or self.products_dtype
         return torch.empty(rows, self.out.in_features, dtype=dtype, device=device)  # [h..., noise]
 
 
