@@ -71,6 +71,17 @@ def sync() -> None:
         torch.cuda.synchronize()
 
 
+def timed_calls(call) -> list[tuple[float, float]]:
+    """(wall, cpu) seconds of ``call(i)`` for i = 0 … --sample-calls - 1."""
+    out = []
+    for i in range(args.sample_calls):
+        c = Clock()
+        call(i)
+        sync()
+        out.append(c.read())
+    return out
+
+
 def work_tabgan(df) -> dict:
     import numpy as np
 
@@ -92,12 +103,7 @@ def work_tabgan(df) -> dict:
     fit(1)  # warm-up: first-call costs (allocator, kernels) are not per-epoch costs
     _, t1 = fit(1)
     model, t2 = fit(1 + args.epochs)
-    calls = []
-    for seed in range(args.sample_calls):
-        c = Clock()
-        model.sample(len(df), random_state=seed)
-        sync()
-        calls.append(c.read())
+    calls = timed_calls(lambda seed: model.sample(len(df), random_state=seed))
     return {**report(transformer, t1, t2, calls), "precision": model.precision_}
 
 
@@ -122,12 +128,7 @@ def work_ctgan(df) -> dict:
     fit(1)  # warm-up, as for tabgan
     _, t1 = fit(1)
     model, t2 = fit(1 + args.epochs)
-    calls = []
-    for _ in range(args.sample_calls):
-        c = Clock()
-        model.sample(len(df))
-        sync()
-        calls.append(c.read())
+    calls = timed_calls(lambda seed: model.sample(len(df)))
     return report(transformer, t1, t2, calls)
 
 
