@@ -247,6 +247,11 @@ class Generator(nn.Module):
         also chooses the output columns. Reuse one plan over many calls."""
         if plan is None:
             plan = self.plan()
+        elif not plan.fits(self):
+            raise InvalidParameterError(
+                "This plan was made for a generator of another shape; make one with "
+                "Generator.plan() on the generator that uses it."
+            )
         # One buffer [h_L, ..., h_1, noise], in the products' dtype, instead
         # of a concatenation per block; block k reads the suffix that is its input.
         widths = [b.fc.out_features for b in self.blocks]
@@ -280,6 +285,17 @@ class Generator(nn.Module):
         """The weights prepared for :meth:`infer` (a snapshot: make a new plan after the
         weights change). ``outputs``: the output columns to compute, in this order
         (all, in order, when ``None``)."""
+        if outputs is not None and (
+            not isinstance(outputs, torch.Tensor)
+            or outputs.ndim != 1
+            or outputs.dtype not in (torch.int32, torch.int64)
+            or (len(outputs) and not 0 <= int(outputs.min()) <= int(outputs.max())
+                < self.out.out_features)
+        ):
+            raise InvalidParameterError(
+                f"outputs must be a 1-D integer tensor of output columns, each below "
+                f"{self.out.out_features}; got {outputs!r:.80}."
+            )
         dtype = self.products_dtype
         return GeneratorPlan(
             dtype,
@@ -306,6 +322,16 @@ class GeneratorPlan:
                  norms: list[tuple[torch.Tensor, torch.Tensor]], out: LinearPlan) -> None:
         self.dtype, self.layers, self.norms, self.out = dtype, layers, norms, out
         self._repeated: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def fits(self, generator: "Generator") -> bool:
+        """Whether this plan's layers have ``generator``'s shapes."""
+        layers = [*self.layers, self.out]
+        modules = [*(b.fc for b in generator.blocks), generator.out]
+        return len(layers) == len(modules) and all(
+            plan.weight_t.shape[0] == m.in_features
+            and (m is generator.out or plan.weight_t.shape[1] == m.out_features)
+            for plan, m in zip(layers, modules)
+        )
 
     def affine(self, k: int, runs: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Block ``k``'s batch-norm weight and bias, repeated ``runs`` times."""

@@ -18,6 +18,7 @@ import itertools
 import torch
 from torch.nn import functional as F
 
+from .errors import InvalidParameterError
 from .layout import Layout
 
 __all__ = ["ConditionalSampler", "SpanSampler"]
@@ -183,6 +184,11 @@ class SpanSampler:
     def draw(self, logits: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """``(spans, rows)`` choices from ``logits``: the softmax columns of the output,
         transposed, ``(softmax columns, rows)`` float32. ``logits`` is overwritten."""
+        if logits.ndim != 2 or logits.shape[0] != len(self.cols) or not logits.is_floating_point():
+            raise InvalidParameterError(
+                f"draw takes the softmax columns transposed: a float tensor of shape "
+                f"({len(self.cols)}, rows); got {tuple(logits.shape)}, {logits.dtype}."
+            )
         rows = logits.shape[1]
         if self.n == 0:
             return torch.zeros(0, rows, dtype=torch.long, device=logits.device)

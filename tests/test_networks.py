@@ -171,3 +171,18 @@ def test_generator_plan_is_a_snapshot():
             p.mul_(2.0)
     torch.testing.assert_close(g.infer(x, c, group=100, plan=plan), before, rtol=0, atol=0)
     assert not torch.allclose(g.infer(x, c, group=100), before)  # a new plan sees the change
+
+
+def test_generator_plan_and_infer_refuse_bad_arguments():
+    from tabgan import TabganError
+
+    g = build(lambda: Generator(12, 5, (16, 8), 7))
+    other = build(lambda: Generator(12, 5, (16, 9), 7))
+    x = torch.randn(20, 12)
+    for outputs in (torch.tensor([0, 7]), torch.tensor([[0, 1]]), torch.tensor([0.0]), [0, 1],
+                    torch.tensor([-1])):
+        with pytest.raises(TabganError, match="outputs must be"):
+            g.plan(outputs)
+    with pytest.raises(TabganError, match="another shape"):
+        g.infer(x, None, plan=other.plan())
+    assert g.infer(x, None, plan=g.plan(torch.tensor([6, 0]))).shape == (20, 2)

@@ -129,3 +129,19 @@ def test_span_sampler_never_picks_a_zero_mass_entry_at_either_end(monkeypatch):
             codes = sampler(logits, torch.Generator())
             monkeypatch.undo()
             assert torch.all(codes[:, 1] == tail.index(0.0)), (tail, u, codes[:, 1])
+
+
+def test_span_sampler_draw_refuses_a_wrong_shape():
+    import pytest
+
+    from tabgan import TabganError
+    from tabgan.sampler import SpanSampler
+
+    tr, _, _ = setup()
+    s = SpanSampler(tr.layout_, torch.device("cpu"))
+    n_soft = len(s.cols)
+    for bad in (torch.zeros(n_soft + 1, 4), torch.zeros(4, n_soft).t()[:-1], torch.zeros(n_soft),
+                torch.zeros(n_soft, 4, dtype=torch.long)):
+        with pytest.raises(TabganError, match="transposed"):
+            s.draw(bad, torch.Generator())
+    assert s.draw(torch.zeros(n_soft, 4), torch.Generator()).shape == (s.n, 4)
