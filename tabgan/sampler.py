@@ -121,6 +121,11 @@ class ConditionalSampler:
 
         ``fixed``: a flat category that replaces the draw in a ``share`` of the rows,
         each row independently (conditional sampling; see ``Synthesizer._generate``)."""
+        if fixed is not None and not (0 <= fixed < self.width and 0.0 <= share <= 1.0):
+            raise InvalidParameterError(
+                f"fixed must index the conditional vector (0 to {self.width - 1}) and share "
+                f"lie in [0, 1]; got fixed={fixed!r}, share={share!r}."
+            )
         if self.n_columns == 0:
             return torch.zeros(batch, dtype=torch.long, device=self.device)
         col = torch.randint(self.n_columns, (batch,), generator=generator, device=self.device)

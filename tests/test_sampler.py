@@ -74,6 +74,13 @@ def test_sample_index_can_fix_a_category_in_a_share_of_rows():
     assert abs(float((mixed == z).float().mean()) - expected) < 0.01
     kept = mixed != z  # the other rows keep the ordinary draw
     assert torch.equal(mixed[kept], plain[kept])
+    import pytest
+
+    from tabgan import TabganError
+
+    for fixed, share in ((s.width, 0.2), (-1, 0.2), (z, 1.5), (z, -0.1)):
+        with pytest.raises(TabganError, match="fixed must"):
+            s.sample_index(10, torch.Generator(), fixed=fixed, share=share)
 
 
 # ------------------------------------------------------------ generation
