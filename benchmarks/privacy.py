@@ -48,6 +48,8 @@ parser.add_argument("--threads", type=int, default=None, help="torch threads")
 parser.add_argument("--device", default="auto")
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--data", default=DATA)
+parser.add_argument("--ema-decay", default="0.999",
+                    help="ema_decay of every fit ('none': sample the last weights)")
 parser.add_argument("--save-dir", default=None, help="also write each synthetic table here")
 args = parser.parse_args()
 
@@ -107,6 +109,7 @@ for eps in runs:
         epochs=args.epochs, batch_size=args.batch_size, epsilon=eps, device=args.device,
         discriminator_dim=tuple(int(w) for w in args.critic.split(",")),
         generator_lr=args.lr, discriminator_lr=args.lr, random_state=args.seed,
+        ema_decay=None if args.ema_decay.lower() == "none" else float(args.ema_decay),
     )
     t0 = time.perf_counter()
     synth.fit(train, metadata=metadata if eps is not None else None)

@@ -40,6 +40,8 @@ parser.add_argument("--no-reuse", action="store_true",
                     help="ablation: a fresh generated batch for each generator update (CTGAN's "
                          "order) instead of reusing the critic's batch")
 parser.add_argument("--no-evaluate", action="store_true", help="fit and save only")
+parser.add_argument("--ema-decay", default="0.999",
+                    help="tabgan's ema_decay ('none': sample the last weights, CTGAN's recipe)")
 args = parser.parse_args()
 
 train = pd.read_csv(os.path.join(args.data, "adult_train.csv"))
@@ -66,6 +68,7 @@ if not args.evaluate_only and args.only != "ctgan":
     synth = tabgan.Synthesizer(
         epochs=args.epochs, random_state=args.seed, device=args.device, verbose=True,
         precision=args.precision,
+        ema_decay=None if args.ema_decay.lower() == "none" else float(args.ema_decay),
     )
     synth.fit(train)
     timings["tabgan_fit_s"] = time.perf_counter() - t0

@@ -67,6 +67,11 @@ def _add_fit(sub) -> None:
         "--precision", choices=["auto", "float32", "bfloat16"], default="auto",
         help="number format of the networks' matrix products (see docs/model.md)",
     )
+    p.add_argument(
+        "--ema-decay", type=_decay, default=0.999, metavar="DECAY",
+        help="sample from a moving average of the generator's weights with this decay per "
+        "step; 'none' samples the last weights, as CTGAN (docs/model.md)",
+    )
     p.add_argument("--seed", type=int, default=None, help="random_state")
     p.add_argument("--metadata", help="JSON file with column kinds (see docs/model.md)")
     p.add_argument(
@@ -89,6 +94,17 @@ def _add_fit(sub) -> None:
     p.set_defaults(func=_run_fit)
 
 
+def _decay(text: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number in [0, 1) or 'none', got {text!r}"
+        ) from None
+
+
 def _run_fit(args) -> int:
     from .metadata import Metadata
     from .synthesizer import Synthesizer
@@ -106,6 +122,7 @@ def _run_fit(args) -> int:
         loss=args.loss,
         device=args.device,
         precision=args.precision,
+        ema_decay=args.ema_decay,
         random_state=args.seed,
         verbose=not args.quiet,
         epsilon=args.epsilon,

@@ -122,6 +122,9 @@ def load(path: str | os.PathLike, *, device: str | torch.device = "auto") -> Any
         params["generator_dim"] = tuple(params["generator_dim"])
         params["discriminator_dim"] = tuple(params["discriminator_dim"])
         params["betas"] = tuple(params["betas"])
+        # files written before ema_decay existed hold the last weights, not an average:
+        # say so rather than report the new default
+        params.setdefault("ema_decay", None)
         synth = Synthesizer(**params)
         dev = resolve_device(device)
         synth.device = str(dev) if device != "auto" else params["device"]

@@ -66,6 +66,9 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "dropout": v.real_in(0, 1, hi_open=True),
     "tau": v.real_in(0, 100, lo_open=True),
     "log_frequency": v.boolean(),
+    "ema_decay": v.Constraint(
+        lambda x: x is None or (v._is_real(x) and 0 <= x < 1), "None or a float in [0, 1)"
+    ),
     "n_modes": v.int_at_least(1),
     "weight_threshold": v.real_in(0, 1, hi_open=True),
     "max_gmm_samples": v.int_or_none_at_least(10),
@@ -119,6 +122,16 @@ class Synthesizer:
     log_frequency:
         Draw training conditions by log-frequency of categories (CTGAN) rather
         than frequency.
+    ema_decay:
+        Sample from an exponential moving average of the generator's weights
+        over training steps, with this decay per step (0.999: about the last
+        1,000 steps; a shorter memory while training starts). ``None``: sample
+        from the last weights, as CTGAN does. The average is the one addition
+        to CTGAN's recipe among the defaults; on UCI Adult it raised the column
+        shape score from 0.94 to 0.97 and the pair trend score from 0.90 to 0.94
+        (``docs/benchmarks.md``). It costs one pass over the generator's
+        weights per step and, under ``epsilon``, no privacy: the generator's
+        weights are already private.
     n_modes, weight_threshold, max_gmm_samples, max_categories:
         Transformer settings (see :class:`tabgan.transformer.DataTransformer`).
     device:
@@ -198,6 +211,7 @@ class Synthesizer:
         dropout: float = 0.5,
         tau: float = 0.2,
         log_frequency: bool = True,
+        ema_decay: float | None = 0.999,
         n_modes: int = 10,
         weight_threshold: float = 0.005,
         max_gmm_samples: int | None = 10_000,
@@ -231,6 +245,7 @@ class Synthesizer:
         self.dropout = dropout
         self.tau = tau
         self.log_frequency = log_frequency
+        self.ema_decay = ema_decay
         self.n_modes = n_modes
         self.weight_threshold = weight_threshold
         self.max_gmm_samples = max_gmm_samples
@@ -518,6 +533,7 @@ class Synthesizer:
             gp_weight=float(self.gp_weight),
             label_smoothing=float(self.label_smoothing),
             tau=float(self.tau),
+            ema_decay=None if self.ema_decay is None else float(self.ema_decay),
         )
 
     def _build_generator(self, layout: Layout, device: torch.device, precision: str) -> Generator:

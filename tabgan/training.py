@@ -36,6 +36,8 @@ class TrainConfig:
     gp_weight: float  # gradient-penalty weight (0 disables it)
     label_smoothing: float  # one-sided, for loss="gan"
     tau: float  # Gumbel-softmax temperature
+    #: decay of the moving average of the generator's weights (None: no average)
+    ema_decay: float | None = None
 
 
 def activate(
@@ -140,6 +142,12 @@ class Trainer:
         self._critic_params = [p for p in self.D.parameters() if p.requires_grad]
         #: the critic's updates written out by hand (None: autograd, for spectral norm)
         self.critic_pass = CriticPass(self.D) if CriticPass.supports(self.D) else None
+        #: the generator's weights and their exponential moving average (see average_step)
+        self._g_params = [p for p in self.G.parameters()]
+        self.average = (
+            [p.detach().clone() for p in self._g_params] if config.ema_decay is not None else None
+        )
+        self.average_updates = 0
 
     # -------------------------------------------------------------- pieces
     def _noise(self, batch: int) -> torch.Tensor:
@@ -271,10 +279,30 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
+        self.average_step()
         return loss.detach()
+
+    @torch.no_grad()
+    def average_step(self) -> None:
+        """Move the average of the generator's weights towards the current weights.
+
+        After update ``t`` the average keeps ``min(ema_decay, (1 + t) / (10 + t))`` of
+        itself: a short memory while training starts (so the random initial weights are
+        soon forgotten), the full ``ema_decay`` later. The decay is a host number, so
+        the update never waits for the device.
+        """
+        if self.average is None:
+            return
+        self.average_updates += 1
+        t = self.average_updates
+        decay = min(self.cfg.ema_decay, (1.0 + t) / (10.0 + t))
+        torch._foreach_lerp_(self.average, [p.detach() for p in self._g_params], 1.0 - decay)
 
     # --------------------------------------------------------------- epochs
     def run(self, epochs: int, *, verbose: bool = False) -> list[dict[str, float]]:
+        """Train for ``epochs`` epochs; returns the per-epoch mean losses. With
+        ``ema_decay``, the generator ends with the average of its weights (the losses
+        are those of the weights being trained)."""
         steps = max(self.data.shape[0] // self.cfg.batch_size, 1)
         history: list[dict[str, float]] = []
         bar = None
@@ -307,4 +335,9 @@ class Trainer:
         finally:
             if bar is not None:
                 bar.close()
+        if self.average is not None:
+            # the generator leaves training with its averaged weights (what sampling uses)
+            with torch.no_grad():
+                for p, a in zip(self._g_params, self.average):
+                    p.copy_(a)
         return history

@@ -63,3 +63,17 @@ def test_demo_runs(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "UCI Adult" in text and "real vs synthetic" in text
     assert len(pd.read_csv(out)) == 3000
+
+
+def test_fit_ema_decay_option(csv, tmp_path, capsys):
+    from tabgan import load
+
+    model = tmp_path / "m.tabgan"
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--ema-decay", "none"]) == 0
+    assert load(str(model)).ema_decay is None
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--ema-decay", "0.5"]) == 0
+    assert load(str(model)).ema_decay == 0.5
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--ema-decay", "1"]) == 2
+    assert "'ema_decay' parameter" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: not a number
+        main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--ema-decay", "half"])

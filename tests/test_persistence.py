@@ -123,3 +123,16 @@ def test_unknown_precision_in_file_is_refused(fitted, tmp_path):
     _rewrite(good, odd, lambda d, t: d.update(precision="float8"))
     with pytest.raises(ModelFileError, match="unknown precision 'float8'"):
         load(str(odd))
+
+
+def test_file_without_ema_decay_loads_as_last_weights(fitted, tmp_path):
+    """A file written before the weight average existed holds the last weights: it loads
+    with ema_decay=None (not the new default) and samples as before."""
+    good = tmp_path / "good.tabgan"
+    fitted.save(str(good))
+    old = tmp_path / "old.tabgan"
+    _rewrite(good, old, lambda d, t: d["params"].pop("ema_decay"))
+    loaded = load(str(old))
+    assert loaded.ema_decay is None
+    assert load(str(good)).ema_decay == fitted.ema_decay
+    assert loaded.sample(50, random_state=3).equals(fitted.sample(50, random_state=3))

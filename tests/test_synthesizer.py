@@ -80,6 +80,7 @@ BAD_PARAMS = [
     ("tau", 0.0), ("log_frequency", 1), ("n_modes", 0), ("weight_threshold", 1.0),
     ("max_gmm_samples", 5), ("max_categories", 1), ("device", "gpu9"), ("verbose", None),
     ("random_state", "seed"), ("random_state", -1), ("epochs", True), ("precision", "half"),
+    ("ema_decay", 1.0), ("ema_decay", -0.1), ("ema_decay", "0.9"),
 ]
 
 
