@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import queue
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,7 @@ import pandas as pd
 import torch
 
 from . import _validation as v
+from ._threads import sampling_pool
 from .errors import (
     ConditionError,
     InvalidDataError,
@@ -35,6 +37,8 @@ __all__ = ["Synthesizer"]
 # bfloat16: 0.19 s at 500 rows per pass, 0.13 s at 4,000, 0.17 s at 16,000).
 _SAMPLE_ROWS_PER_PASS_CUDA = 16_384
 _SAMPLE_ROWS_PER_PASS_CPU = 4_096
+# Passes planned at once (run side by side on the CPU's worker threads; see _threads.py).
+_PASSES_PER_ROUND = 16
 
 
 def _positive_or_none() -> v.Constraint:
@@ -664,18 +668,52 @@ class Synthesizer:
             cond_spans = list(layout.condition_spans)  # category spans are among them
             native = sum(s.width for s in cond_spans[: cond_spans.index(span)]) + index
             share = _native_share(len(cond_spans))
-        kept_codes: list[torch.Tensor] = []  # (spans, rows) and (values, rows): transposed
-        kept_values: list[torch.Tensor] = []
-        have, made = 0, 0
         budget = max(100 * n, 50 * batch) / share  # bounded effort for conditional sampling
         per_pass = batch * (most if checks else min(most, -(-n // batch)))
-        workspace = self.generator_.workspace(per_pass, dev)  # reused by every pass
-        noise = torch.empty(per_pass, self.embedding_dim, device=dev)
         # The output of a pass, transposed and with the softmax columns first: every span
         # is then a contiguous block of rows (see SpanSampler.draw).
         plan = self.generator_.plan(outputs=torch.cat([pick.cols, tanh_cols]))
         n_soft = len(pick.cols)
-        columns = torch.empty(layout.width, per_pass, device=dev)
+        pool, workers = sampling_pool(dev)  # CPU: whole passes on single-threaded workers
+        buffers: queue.SimpleQueue = queue.SimpleQueue()  # one set per pass in flight
+        for _ in range(workers):
+            buffers.put((
+                self.generator_.workspace(per_pass, dev),  # [h..., noise], reused by passes
+                torch.empty(per_pass, self.embedding_dim, device=dev),  # noise
+                torch.empty(layout.width, per_pass, device=dev),  # transposed output
+            ))
+
+        def one_pass(rows: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+            """``rows`` generated rows, drawn from their own seed: ``(spans, kept rows)``
+            choices and ``(values, kept rows)`` scalars."""
+            workspace, noise, columns = buffers.get()
+            try:
+                with torch.no_grad():  # grad mode is per thread
+                    g = torch.Generator(device=dev)
+                    g.manual_seed(seed)
+                    flat = sampler.sample_index(rows, g, original=True, fixed=native, share=share)
+                    z = torch.randn(rows, self.embedding_dim, generator=g, device=dev,
+                                    out=noise[:rows])
+                    raw = self.generator_.infer(
+                        z, flat if sampler.n_columns else None, group=batch,
+                        workspace=workspace, plan=plan,
+                    )
+                    out = columns[:, :rows]
+                    out.copy_(raw.t())
+                    values = torch.tanh(out[n_soft:])
+                    codes = pick.draw(out[:n_soft], g)
+                    if checks:
+                        ok = torch.ones(rows, dtype=torch.bool, device=dev)
+                        for k, i in checks:
+                            ok &= codes[k] == i
+                        codes, values = codes[:, ok], values[:, ok]
+                    return codes, values
+            finally:
+                buffers.put((workspace, noise, columns))
+
+        kept_codes: list[torch.Tensor] = []  # (spans, rows) and (values, rows): transposed
+        kept_values: list[torch.Tensor] = []
+        have, made = 0, 0
         while have < n:
             if made >= budget:
                 raise ConditionError(
@@ -683,28 +721,26 @@ class Synthesizer:
                     f"{made} tries; the combination is too rare in what the model learned. "
                     "Relax the conditions or sample fewer rows."
                 )
-            # rows for one pass: enough for what is missing at the rate rows are kept so far
+            # A round of passes: enough rows for what is missing at the rate rows are kept
+            # so far, in passes of at most per_pass rows, each with its own seed (so the
+            # rows do not depend on which thread runs which pass).
             rate = share if made == 0 else max(have, 1) / made
-            rows = batch * min(most, -(-(n - have) // max(1, int(rate * batch))))
-            flat = sampler.sample_index(rows, gen, original=True, fixed=native, share=share)
-            z = torch.randn(rows, self.embedding_dim, generator=gen, device=dev, out=noise[:rows])
-            raw = self.generator_.infer(
-                z, flat if sampler.n_columns else None, group=batch, workspace=workspace,
-                plan=plan,
-            )
-            out = columns[:, :rows]
-            out.copy_(raw.t())
-            values = torch.tanh(out[n_soft:])
-            codes = pick.draw(out[:n_soft], gen)
-            made += rows
-            if checks:
-                ok = torch.ones(rows, dtype=torch.bool, device=dev)
-                for k, i in checks:
-                    ok &= codes[k] == i
-                codes, values = codes[:, ok], values[:, ok]
-            kept_codes.append(codes)
-            kept_values.append(values)
-            have += codes.shape[1]
+            wanted = batch * -(-(n - have) // max(1, int(rate * batch)))
+            passes = [per_pass] * min(wanted // per_pass, _PASSES_PER_ROUND)
+            if len(passes) < _PASSES_PER_ROUND and wanted % per_pass:
+                passes.append(wanted % per_pass)
+            seeds = torch.randint(0, 2**62, (len(passes),), generator=gen, device=dev).tolist()
+            # (on the CPU every pass runs with one thread, so the rows are the same for any
+            # thread count)
+            if pool is None:
+                results = [one_pass(r, sd) for r, sd in zip(passes, seeds)]
+            else:
+                results = list(pool.map(one_pass, passes, seeds))
+            for rows, (codes, values) in zip(passes, results):
+                kept_codes.append(codes)
+                kept_values.append(values)
+                have += codes.shape[1]
+                made += rows
         # back to one row per generated row (Fortran-ordered arrays: one column each)
         codes = torch.cat(kept_codes, 1)[:, :n].cpu().numpy().T
         values = torch.cat(kept_values, 1)[:, :n].cpu().numpy().T

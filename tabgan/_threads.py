@@ -1,0 +1,65 @@
+"""Worker threads for CPU sampling: one single-threaded PyTorch worker per core.
+
+Sampling on the CPU is a chain of passes (noise, generator products, span draws), each
+about ten milliseconds. Run with PyTorch's own threads, every pass splits each operation
+over the cores, and the serial parts of a pass (above all the normal draws: PyTorch's CPU
+generator is one sequential stream) leave the other cores waiting. Run as whole passes
+on worker threads with one PyTorch thread each, the passes overlap and every core works
+all the time (Adult, 32,561 rows on 2 cores: 80 against 101 ms for the generation).
+
+PyTorch ops release the GIL, so Python threads run them in parallel. A worker gets one
+intra-op thread from ``torch.set_num_threads(1)`` in its initializer: that sets the
+calling thread's OpenMP thread count, and also PyTorch's process-wide default, which
+:func:`sampling_pool` puts back as soon as every worker has started, so that other
+threads keep theirs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+
+__all__ = ["sampling_pool"]
+
+_lock = threading.Lock()
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, executor)
+
+
+def _one_thread() -> None:
+    """Initializer of a worker: one intra-op thread from now on. PyTorch sets a thread's
+    count from the process default once, lazily, on the thread's first query or parallel
+    op; that happens first here, so that it cannot later undo the 1."""
+    torch.get_num_threads()
+    torch.set_num_threads(1)
+
+
+def sampling_pool(device: torch.device) -> tuple[ThreadPoolExecutor | None, int]:
+    """``(pool, workers)``: a pool of ``torch.get_num_threads()`` single-threaded workers
+    for sampling on ``device``, or ``(None, 1)`` where passes run in the calling thread
+    (a GPU, or one thread). Made once per process and thread count, again after a fork."""
+    global _pool
+    if device.type != "cpu":
+        return None, 1
+    workers = torch.get_num_threads()
+    if workers < 2:
+        return None, 1
+    with _lock:
+        if _pool is not None and _pool[:2] == (os.getpid(), workers):
+            return _pool[2], workers
+        if _pool is not None and _pool[0] == os.getpid():
+            _pool[2].shutdown(wait=False)
+        executor = ThreadPoolExecutor(
+            workers, thread_name_prefix="tabgan-sample", initializer=_one_thread
+        )
+        # start every worker now (each waits until all have run the initializer) ...
+        started = threading.Barrier(workers + 1)
+        for _ in range(workers):
+            executor.submit(started.wait)
+        started.wait()
+        # ... then give the process its default back (each worker keeps its own one thread)
+        torch.set_num_threads(workers)
+        _pool = (os.getpid(), workers, executor)
+        return executor, workers
