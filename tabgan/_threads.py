@@ -9,9 +9,10 @@ all the time (Adult, ``sample(32561)`` on 2 cores: 0.091–0.094 s against 0.103
 
 PyTorch ops release the GIL, so Python threads run them in parallel. A worker gets one
 intra-op thread from ``torch.set_num_threads(1)`` in its initializer: that sets the
-calling thread's OpenMP thread count, and also PyTorch's process-wide default, which
-:func:`sampling_pool` puts back as soon as every worker has started, so that other
-threads keep theirs.
+calling thread's OpenMP thread count, and also PyTorch's process-wide default (the
+count a new thread takes), which :func:`sampling_pool` puts back as soon as every worker
+has started. A thread that runs its very first PyTorch operation in that instant would
+keep one thread.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import torch
 __all__ = ["sampling_pool"]
 
 _lock = threading.Lock()
-_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, executor)
+_pools: dict[int, ThreadPoolExecutor] = {}  # by worker count, for the process below
+_pid = os.getpid()
 
 
 def _one_thread() -> None:
@@ -36,21 +38,35 @@ def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
+def _in_new_thread(fn, *args):
+    """``fn(*args)`` in a short-lived thread: PyTorch's process-wide thread count is read
+    and set there without touching the calling thread's own count."""
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(fn(*args)))
+    thread.start()
+    thread.join()
+    return out[0]
+
+
 def sampling_pool(device: torch.device) -> tuple[ThreadPoolExecutor | None, int]:
     """``(pool, workers)``: a pool of ``torch.get_num_threads()`` single-threaded workers
     for sampling on ``device``, or ``(None, 1)`` where passes run in the calling thread
-    (a GPU, or one thread). Made once per process and thread count, again after a fork."""
-    global _pool
+    (a GPU, or one thread). One pool per worker count, made on first use and kept for
+    the life of the process (never shut down: another thread may be using it); made
+    again in a forked child, which has none of the parent's threads."""
+    global _pid
     if device.type != "cpu":
         return None, 1
     workers = torch.get_num_threads()
     if workers < 2:
         return None, 1
     with _lock:
-        if _pool is not None and _pool[:2] == (os.getpid(), workers):
-            return _pool[2], workers
-        if _pool is not None and _pool[0] == os.getpid():
-            _pool[2].shutdown(wait=False)
+        if _pid != os.getpid():
+            _pools.clear()
+            _pid = os.getpid()
+        if workers in _pools:
+            return _pools[workers], workers
+        default = _in_new_thread(torch.get_num_threads)  # what a new thread gets
         executor = ThreadPoolExecutor(
             workers, thread_name_prefix="tabgan-sample", initializer=_one_thread
         )
@@ -59,7 +75,8 @@ def sampling_pool(device: torch.device) -> tuple[ThreadPoolExecutor | None, int]
         for _ in range(workers):
             executor.submit(started.wait)
         started.wait()
-        # ... then give the process its default back (each worker keeps its own one thread)
-        torch.set_num_threads(workers)
-        _pool = (os.getpid(), workers, executor)
+        # ... then give the process its default back (each worker keeps its own one
+        # thread; the calling thread's own count was never changed)
+        _in_new_thread(torch.set_num_threads, default)
+        _pools[workers] = executor
         return executor, workers

@@ -39,6 +39,10 @@ _SAMPLE_ROWS_PER_PASS_CUDA = 16_384
 _SAMPLE_ROWS_PER_PASS_CPU = 4_096
 # Passes planned at once (run side by side on the CPU's worker threads; see _threads.py).
 _PASSES_PER_ROUND = 16
+# Batches of conditional sampling's first round, which measures the rate rows are kept.
+_PROBE_BATCHES = 4
+# Rounds of at least this many full passes run on the worker threads (CPU).
+_POOL_MIN_PASSES = 4
 
 
 def _positive_or_none() -> v.Constraint:
@@ -714,6 +718,9 @@ class Synthesizer:
         kept_codes: list[torch.Tensor] = []  # (spans, rows) and (values, rows): transposed
         kept_values: list[torch.Tensor] = []
         have, made = 0, 0
+        # the passes' seeds come from a host generator: no device sync per round on CUDA
+        seeder = torch.Generator()
+        seeder.manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen, device=dev)))
         while have < n:
             if made >= budget:
                 raise ConditionError(
@@ -722,20 +729,30 @@ class Synthesizer:
                     "Relax the conditions or sample fewer rows."
                 )
             # A round of passes: enough rows for what is missing at the rate rows are kept
-            # so far, in passes of at most per_pass rows, each with its own seed (so the
-            # rows do not depend on which thread runs which pass).
+            # so far (the first conditional round is a small probe of that rate), within
+            # the effort bound, each pass with its own seed (see _plan_passes).
             rate = share if made == 0 else max(have, 1) / made
-            wanted = batch * -(-(n - have) // max(1, int(rate * batch)))
-            passes = [per_pass] * min(wanted // per_pass, _PASSES_PER_ROUND)
-            if len(passes) < _PASSES_PER_ROUND and wanted % per_pass:
-                passes.append(wanted % per_pass)
-            seeds = torch.randint(0, 2**62, (len(passes),), generator=gen, device=dev).tolist()
-            # (on the CPU every pass runs with one thread, so the rows are the same for any
-            # thread count)
-            if pool is None:
-                results = [one_pass(r, sd) for r, sd in zip(passes, seeds)]
+            wanted = batch * math.ceil((n - have) / max(rate * batch, 1.0))
+            if checks and made == 0:
+                wanted = min(wanted, _PROBE_BATCHES * batch)
+            wanted = min(wanted, batch * max(1, -(-int(budget - made) // batch)))
+            # Large rounds are split evenly and, on the CPU, run on the worker threads with
+            # one thread per pass (their rows are then the same for any thread count).
+            # Small ones run in the calling thread in passes as large as possible: split
+            # over workers, their passes would cost more in fixed overhead than they gain.
+            large = wanted >= _POOL_MIN_PASSES * per_pass
+            if large:
+                passes = _plan_passes(wanted // batch, per_pass // batch)[:_PASSES_PER_ROUND]
+                passes = [batch * b for b in passes]
             else:
+                passes = [per_pass] * (wanted // per_pass) + [wanted % per_pass] * bool(
+                    wanted % per_pass
+                )
+            seeds = torch.randint(0, 2**62, (len(passes),), generator=seeder).tolist()
+            if pool is not None and large:
                 results = list(pool.map(one_pass, passes, seeds))
+            else:
+                results = [one_pass(r, sd) for r, sd in zip(passes, seeds)]
             for rows, (codes, values) in zip(passes, results):
                 kept_codes.append(codes)
                 kept_values.append(values)
@@ -757,6 +774,17 @@ class Synthesizer:
 
         self._check_fitted()
         save_model(self, path)
+
+
+def _plan_passes(batches: int, most: int) -> list[int]:
+    """Split ``batches`` training-sized batches into passes of at most ``most`` batches,
+    as even as possible, in a number of passes that is a multiple of 4 where there are
+    enough batches (so that 2 or 4 workers share them evenly). The split depends on the
+    work alone, never on the thread count, so neither do the rows."""
+    count = max(-(-batches // most), min(4, batches))
+    count = min(batches, -(-count // 4) * 4)
+    base, extra = divmod(batches, count)
+    return [base + 1] * extra + [base] * (count - extra)
 
 
 def _native_share(n_condition_columns: int) -> float:

@@ -142,12 +142,15 @@ class Trainer:
         self._critic_params = [p for p in self.D.parameters() if p.requires_grad]
         #: the critic's updates written out by hand (None: autograd, for spectral norm)
         self.critic_pass = CriticPass(self.D) if CriticPass.supports(self.D) else None
-        #: the generator's weights and their exponential moving average (see average_step)
-        self._g_params = [p for p in self.G.parameters()]
+        #: the generator's weights (detached views) and their exponential moving average
+        #: (see average_step); the trained weights are set aside while the generator
+        #: holds the average, between run() calls
+        self._g_params = [p.detach() for p in self.G.parameters()]
         self.average = (
-            [p.detach().clone() for p in self._g_params] if config.ema_decay is not None else None
+            [p.clone() for p in self._g_params] if config.ema_decay is not None else None
         )
         self.average_updates = 0
+        self._trained: list[torch.Tensor] | None = None
 
     # -------------------------------------------------------------- pieces
     def _noise(self, batch: int) -> torch.Tensor:
@@ -296,13 +299,14 @@ class Trainer:
         self.average_updates += 1
         t = self.average_updates
         decay = min(self.cfg.ema_decay, (1.0 + t) / (10.0 + t))
-        torch._foreach_lerp_(self.average, [p.detach() for p in self._g_params], 1.0 - decay)
+        torch._foreach_lerp_(self.average, self._g_params, 1.0 - decay)
 
     # --------------------------------------------------------------- epochs
     def run(self, epochs: int, *, verbose: bool = False) -> list[dict[str, float]]:
         """Train for ``epochs`` epochs; returns the per-epoch mean losses. With
         ``ema_decay``, the generator ends with the average of its weights (the losses
-        are those of the weights being trained)."""
+        are those of the weights being trained); another ``run`` continues from the
+        trained weights, not the average."""
         steps = max(self.data.shape[0] // self.cfg.batch_size, 1)
         history: list[dict[str, float]] = []
         bar = None
@@ -310,6 +314,11 @@ class Trainer:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=epochs, desc="tabgan", unit="epoch")
+        if self._trained is not None:  # continue from the trained weights, not the average
+            with torch.no_grad():
+                for p, w in zip(self._g_params, self._trained):
+                    p.copy_(w)
+            self._trained = None
         self.G.train()
         self.D.train()
         try:
@@ -338,6 +347,7 @@ class Trainer:
         if self.average is not None:
             # the generator leaves training with its averaged weights (what sampling uses)
             with torch.no_grad():
+                self._trained = [p.clone() for p in self._g_params]
                 for p, a in zip(self._g_params, self.average):
                     p.copy_(a)
         return history

@@ -487,3 +487,33 @@ def test_many_batches_per_generator_pass(mixed, monkeypatch):
     pd.testing.assert_frame_equal(out, synth.sample(333, random_state=0))
     blue = synth.sample(90, random_state=0, conditions={"color": "blue"})
     assert len(blue) == 90 and (blue["color"] == "blue").all()
+
+
+@pytest.mark.parametrize("batches,most", [(1, 8), (3, 8), (10, 8), (66, 8), (2000, 8), (5, 1)])
+def test_passes_split_the_work_evenly(batches, most):
+    from tabgan.synthesizer import _plan_passes
+
+    passes = _plan_passes(batches, most)
+    assert sum(passes) == batches and max(passes) <= most
+    assert max(passes) - min(passes) <= 1  # as even as possible
+    if batches >= 4:  # enough to share between 2 or 4 workers
+        assert len(passes) % 4 == 0 or len(passes) == batches
+
+
+def test_conditional_sampling_does_not_overshoot_a_common_condition(adult):
+    """The first round measures the rate rows are kept before committing more work. Adult
+    has 9 condition columns, so only a ninth of the rows carry the condition; sized by
+    that share alone, sampling would generate about ten times the rows it returns; for
+    sex=Male, which most rows meet, it stays well under three times."""
+    synth = fit_tiny(adult)
+    made = []
+    infer = synth.generator_.infer
+
+    def spy(noise, *args, **kw):
+        made.append(noise.shape[0])
+        return infer(noise, *args, **kw)
+
+    synth.generator_.infer = spy
+    out = synth.sample(4_000, random_state=0, conditions={"sex": "Male"})
+    assert len(out) == 4_000 and (out["sex"] == "Male").all()
+    assert sum(made) < 2.5 * 4_000, made  # sized by the share alone: about 40,000

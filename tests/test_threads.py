@@ -46,16 +46,56 @@ def test_no_pool_on_one_thread_or_off_the_cpu(two_threads):
     assert sampling_pool(torch.device("cpu")) == (None, 1)
 
 
-def test_samples_do_not_depend_on_the_thread_count(two_threads):
-    """Every pass draws from its own seed and runs with one thread, on a worker or in the
-    calling thread: the same rows with 2 threads (worker pool) and with 1 (no pool)."""
+def test_large_samples_do_not_depend_on_the_thread_count(two_threads):
+    """A large round is split into passes by its size alone, each with its own seed and
+    one thread: on the worker pool (2 threads) or in the calling thread (1) it gives the
+    same rows, whichever worker ran which pass."""
     df = make_mixed(300)
     synth = Synthesizer(**TINY, random_state=0).fit(df)
-    n = 9_000  # several passes, so both workers take some
-    both = synth.sample(n, random_state=5), synth.sample(333, random_state=6,
-                                                        conditions={"color": "red"})
+    n = 20_000  # at least 4 full passes of 4,080 rows: drawn on the workers
+    both = synth.sample(n, random_state=5)
     torch.set_num_threads(1)
-    one = synth.sample(n, random_state=5), synth.sample(333, random_state=6,
-                                                       conditions={"color": "red"})
-    assert both[0].equals(one[0]) and both[1].equals(one[1])
-    assert (both[1]["color"] == "red").all() and len(both[0]) == n
+    one = synth.sample(n, random_state=5)
+    assert both.equals(one) and len(both) == n
+
+
+def test_a_pool_in_use_survives_another_thread_count(two_threads):
+    """A thread with another count gets a pool of its own; the first stays usable (it is
+    never shut down under a thread that may be using it)."""
+    pool2, _ = sampling_pool(torch.device("cpu"))
+    other = []
+
+    def three():
+        torch.set_num_threads(3)
+        other.append(sampling_pool(torch.device("cpu")))
+
+    t = threading.Thread(target=three)
+    t.start()
+    t.join()
+    pool3, workers3 = other[0]
+    assert workers3 == 3 and pool3 is not pool2
+    assert list(pool2.map(lambda x: x + 1, range(4))) == [1, 2, 3, 4]
+    assert torch.get_num_threads() == 2
+
+
+def test_concurrent_sampling_from_threads_with_different_counts(two_threads):
+    df = make_mixed(300)
+    synth = Synthesizer(**TINY, random_state=0).fit(df)
+    expected = synth.sample(5_000, random_state=1)
+    errors, results = [], []
+
+    def run(threads):
+        try:
+            torch.set_num_threads(threads)
+            for _ in range(3):
+                results.append(synth.sample(5_000, random_state=1))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(repr(exc))
+
+    workers = [threading.Thread(target=run, args=(k,)) for k in (2, 3, 2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    assert len(results) == 9 and all(r.equals(expected) for r in results)

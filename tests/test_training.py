@@ -93,3 +93,13 @@ def test_synthesizer_average_changes_the_samples_not_the_training(mixed):
     a = torch.cat([p.flatten() for p in last.generator_.parameters()])
     b = torch.cat([p.flatten() for p in avg.generator_.parameters()])
     assert not torch.equal(a, b)
+
+
+def test_a_second_run_continues_from_the_trained_weights_not_the_average():
+    plain, averaged = make_trainer(None), make_trainer(0.9)
+    first = plain.run(1), averaged.run(1)
+    assert first[0] == first[1]
+    second = plain.run(1), averaged.run(1)
+    assert second[0] == second[1]  # the same training path after the average was shown
+    for a, b in zip(weights(plain), averaged._trained):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
