@@ -43,3 +43,32 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def tiny_networks(*, n: int = 200, seed: int = 0, critic=(16,), pac: int = 1, **critic_kw):
+    """A fitted transformer on ``make_mixed(n)``, its encoded table and a small generator
+    and critic initialised from ``torch.Generator().manual_seed(seed)`` (returned as
+    ``rng``), for tests that build a trainer by hand."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from tabgan.networks import Discriminator, Generator, init_weights, materialize
+    from tabgan.transformer import DataTransformer
+
+    cpu = torch.device("cpu")
+    df = make_mixed(n)
+    rng = np.random.default_rng(0)
+    tr = DataTransformer().fit(df, rng=rng)
+    data = torch.from_numpy(tr.transform(df, rng=rng))
+    layout = tr.layout_
+    g = torch.Generator().manual_seed(seed)
+    G = materialize(lambda: Generator(8, layout.condition_width, (16,), layout.width), cpu)
+    D = materialize(
+        lambda: Discriminator(layout.width + layout.condition_width, critic, pac=pac,
+                              **critic_kw),
+        cpu,
+    )
+    init_weights(G, g)
+    init_weights(D, g)
+    return SimpleNamespace(transformer=tr, data=data, layout=layout, G=G, D=D, rng=g)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from tabgan.networks import Discriminator, Generator, init_weights, materialize
 from tabgan.privacy.dp_training import (
     CriticFunction,
     PrivacyConfig,
@@ -19,37 +18,25 @@ from tabgan.synthesizer import _condition_counts
 from tabgan.training import TrainConfig
 from tabgan.transformer import DataTransformer
 
-from .conftest import make_mixed
+from .conftest import make_mixed, tiny_networks
 
 CPU = torch.device("cpu")
 
 
 def make_trainer(*, gp_weight=10.0, noise=1.0, clip=1.0, q=0.2, seed=0, n=200, loss="wgan-gp",
                  spectral_norm=False, dropout=0.5):
-    df = make_mixed(n)
-    rng = np.random.default_rng(0)
-    tr = DataTransformer().fit(df, rng=rng)
-    data = torch.from_numpy(tr.transform(df, rng=rng))
-    layout = tr.layout_
-    g = torch.Generator().manual_seed(seed)
-    G = materialize(lambda: Generator(8, layout.condition_width, (16,), layout.width), CPU)
-    D = materialize(
-        lambda: Discriminator(layout.width + layout.condition_width, (16, 16), pac=1,
-                              dropout=dropout, spectral_norm=spectral_norm),
-        CPU,
-    )
-    init_weights(G, g)
-    init_weights(D, g)
+    t = tiny_networks(n=n, seed=seed, critic=(16, 16), dropout=dropout,
+                      spectral_norm=spectral_norm)
     cfg = TrainConfig(
         epochs=1, batch_size=int(q * n), embedding_dim=8, generator_lr=2e-4,
         discriminator_lr=1e-2, generator_decay=0.0, discriminator_decay=0.0, betas=(0.5, 0.9),
         discriminator_steps=1, loss=loss, gp_weight=gp_weight, label_smoothing=0.0, tau=0.2,
     )
-    sampler = ConditionalSampler(layout, _condition_counts(tr), device=CPU)
+    sampler = ConditionalSampler(t.layout, _condition_counts(t.transformer), device=CPU)
     return PrivateTrainer(
         privacy=PrivacyConfig(sample_rate=q, noise_multiplier=noise, max_grad_norm=clip, steps=10),
-        config=cfg, layout=layout, generator_net=G, discriminator=D, sampler=sampler,
-        data=data, rng=g,
+        config=cfg, layout=t.layout, generator_net=t.G, discriminator=t.D, sampler=sampler,
+        data=t.data, rng=t.rng,
     )
 
 

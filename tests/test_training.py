@@ -7,38 +7,27 @@ import pytest
 import torch
 
 from tabgan import Synthesizer
-from tabgan.networks import Discriminator, Generator, init_weights, materialize
 from tabgan.sampler import ConditionalSampler
 from tabgan.synthesizer import _condition_counts
 from tabgan.training import TrainConfig, Trainer
-from tabgan.transformer import DataTransformer
 
-from .conftest import TINY, make_mixed
+from .conftest import TINY, tiny_networks
 
 CPU = torch.device("cpu")
 
 
 def make_trainer(ema_decay, *, n=200, seed=0):
-    df = make_mixed(n)
-    rng = np.random.default_rng(0)
-    tr = DataTransformer().fit(df, rng=rng)
-    data = torch.from_numpy(tr.transform(df, rng=rng))
-    layout = tr.layout_
-    g = torch.Generator().manual_seed(seed)
-    G = materialize(lambda: Generator(8, layout.condition_width, (16,), layout.width), CPU)
-    D = materialize(
-        lambda: Discriminator(layout.width + layout.condition_width, (16,), pac=2), CPU
-    )
-    init_weights(G, g)
-    init_weights(D, g)
+    t = tiny_networks(n=n, seed=seed, pac=2)
     cfg = TrainConfig(
         epochs=1, batch_size=40, embedding_dim=8, generator_lr=1e-2, discriminator_lr=1e-2,
         generator_decay=0.0, discriminator_decay=0.0, betas=(0.5, 0.9), discriminator_steps=1,
         loss="wgan-gp", gp_weight=10.0, label_smoothing=0.0, tau=0.2, ema_decay=ema_decay,
     )
-    sampler = ConditionalSampler(layout, _condition_counts(tr), device=CPU).attach_rows(data)
-    return Trainer(config=cfg, layout=layout, generator_net=G, discriminator=D,
-                   sampler=sampler, data=data, rng=g)
+    sampler = ConditionalSampler(
+        t.layout, _condition_counts(t.transformer), device=CPU
+    ).attach_rows(t.data)
+    return Trainer(config=cfg, layout=t.layout, generator_net=t.G, discriminator=t.D,
+                   sampler=sampler, data=t.data, rng=t.rng)
 
 
 def weights(trainer):
