@@ -14,43 +14,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .errors import InvalidDataError, TabganError
+from .errors import TabganError
+from .io import read_table, write_table
 
-__all__ = ["main", "read_table", "write_table"]
-
-
-def read_table(path: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file (by extension)."""
-    if not os.path.isfile(path):
-        raise InvalidDataError(f"No such file: {path!r}.")
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".parquet", ".pq", ".csv", ".txt", ".gz", ".bz2", ".zip", ".xz"):
-        raise InvalidDataError(
-            f"Cannot tell the format of {path!r}; use a .csv or .parquet file."
-        )
-    try:
-        if ext in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
-    except ImportError as exc:
-        raise InvalidDataError(
-            f"Reading Parquet needs pyarrow: pip install 'tabgan[parquet]' ({exc})."
-        ) from exc
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InvalidDataError(f"Could not read {path!r}: {exc}") from exc
-
-
-def write_table(df: pd.DataFrame, path: str) -> None:
-    ext = os.path.splitext(path)[1].lower()
-    try:
-        if ext in (".parquet", ".pq"):
-            df.to_parquet(path, index=False)
-        else:
-            df.to_csv(path, index=False)
-    except ImportError as exc:
-        raise InvalidDataError(
-            f"Writing Parquet needs pyarrow: pip install 'tabgan[parquet]' ({exc})."
-        ) from exc
+__all__ = ["main"]
 
 
 # ----------------------------------------------------------------- fit
@@ -170,8 +137,9 @@ def _add_sample(sub) -> None:
 
 def parse_conditions(items: Sequence[str], synth) -> dict:
     """Turn ``["col=value", ...]`` into typed conditions using the model's categories."""
+    from .columns import MISSING
     from .errors import ConditionError
-    from .transformer import _MISSING, DiscreteInfo
+    from .transformer import DiscreteInfo
 
     infos = {i.name: i for i in synth.transformer_.infos_}
     out = {}
@@ -183,7 +151,7 @@ def parse_conditions(items: Sequence[str], synth) -> dict:
         if not isinstance(info, DiscreteInfo):
             out[col] = text  # let Synthesizer.sample explain the problem
             continue
-        match = [c for c in info.categories if c != _MISSING and str(c) == text]
+        match = [c for c in info.categories if c != MISSING and str(c) == text]
         out[col] = match[0] if match else (None if text in ("", "NaN", "nan") else text)
     return out
 

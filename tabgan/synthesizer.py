@@ -15,6 +15,7 @@ import torch
 
 from . import _validation as v
 from ._threads import sampling_pool
+from .columns import MISSING, OTHER, check_dataframe, py_scalar
 from .errors import (
     ConditionError,
     InvalidDataError,
@@ -27,7 +28,7 @@ from .metadata import Metadata
 from .networks import Discriminator, Generator, init_weights, materialize
 from .sampler import ConditionalSampler, SpanSampler
 from .training import TrainConfig, Trainer
-from .transformer import _MISSING, _OTHER, DataTransformer, DiscreteInfo, _py, check_dataframe
+from .transformer import DataTransformer, DiscreteInfo
 
 __all__ = ["Synthesizer"]
 
@@ -617,14 +618,14 @@ class Synthesizer:
                     f"Column {column!r} is {info.kind}; conditions apply to discrete and "
                     "boolean columns only."
                 )
-            key = _MISSING if _is_missing(value) else _py(value)
+            key = MISSING if _is_missing(value) else py_scalar(value)
             if key not in info.categories:
                 if info.other_values and key in info.other_values:
                     raise ConditionError(
                         f"Value {value!r} of column {column!r} is too rare to condition on "
                         f"(it is pooled with other rare values; raise max_categories)."
                     )
-                shown = [c for c in info.categories if c not in (_MISSING, _OTHER)][:10]
+                shown = [c for c in info.categories if c not in (MISSING, OTHER)][:10]
                 raise ConditionError(
                     f"Column {column!r} has no category {value!r}. Known values include: {shown}."
                 )

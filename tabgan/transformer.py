@@ -20,15 +20,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .columns import (
+    MISSING,
+    OTHER,
+    check_dataframe,
+    check_single_type,
+    dtype_str,
+    numeric_values,
+    py_scalar,
+)
 from .errors import InvalidDataError, NotFittedError
 from .layout import Layout, Span
 from .metadata import ColumnMetadata, Metadata
 from .mixture import fit_mixtures
 
-__all__ = ["DataTransformer", "check_dataframe"]
+__all__ = ["CategoryRelease", "DataTransformer", "DiscreteInfo", "NumericInfo", "NumericRelease"]
 
-_MISSING = "__tabgan_missing__"  # JSON stand-in for a NaN category
-_OTHER = "__tabgan_other__"  # the bucket of rare values of high-cardinality columns
 
 
 @dataclass
@@ -54,7 +61,7 @@ class DiscreteInfo:
     name: str
     kind: str  # discrete | boolean
     dtype: str
-    categories: list[Any] = field(default_factory=list)  # _MISSING / _OTHER may appear
+    categories: list[Any] = field(default_factory=list)  # MISSING / OTHER may appear
     counts: list[int] = field(default_factory=list)
     pandas_categories: list[Any] | None = None  # for `category` dtype
     ordered: bool = False
@@ -62,64 +69,43 @@ class DiscreteInfo:
     other_counts: list[int] = field(default_factory=list)
 
 
-def check_dataframe(df: Any, *, min_rows: int = 2) -> pd.DataFrame:
-    """Raise :class:`InvalidDataError` for tables tabgan cannot learn from."""
-    if not isinstance(df, pd.DataFrame):
-        raise InvalidDataError(
-            f"Expected a pandas DataFrame, got {type(df).__name__}. "
-            "Wrap your data with pandas.DataFrame(...) first."
-        )
-    if df.shape[1] == 0:
-        raise InvalidDataError("The table has no columns; pass a DataFrame with data in it.")
-    if len(df) < min_rows:
-        raise InvalidDataError(
-            f"The table has {len(df)} row(s); tabgan needs at least {min_rows} rows to learn "
-            "a distribution (in practice, hundreds or more)."
-        )
-    dup = df.columns[df.columns.duplicated()].tolist()
-    if dup:
-        raise InvalidDataError(
-            f"Duplicate column names: {dup}. Rename them so every column name is unique."
-        )
-    bad = [c for c in df.columns if not isinstance(c, str)]
-    if bad:
-        raise InvalidDataError(
-            f"Column names must be strings; got {bad[:5]}. "
-            "Use df.columns = df.columns.astype(str)."
-        )
-    return df
+@dataclass
+class CategoryRelease:
+    """A discrete column's released categories and noisy counts."""
+
+    name: str
+    kind: str
+    dtype: str
+    categories: list[Any]  # released values (``MISSING`` last when missing values are released)
+    counts: list[int]  # noisy counts, rounded and clamped at 0
+    pandas_categories: list[Any] | None  # declared list, for a ``category`` dtype
+    ordered: bool
+    source: str  # "declared", "boolean" (public domain) or "estimated" (thresholded)
 
 
-def datetimes_as_ns(stamps: pd.Series) -> np.ndarray:
-    """Parsed datetimes (naive or tz-aware, any resolution) as float64 nanoseconds since
-    the epoch in UTC, NaN where missing."""
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    raw = stamps.to_numpy(dtype="datetime64[ns]")
-    out = raw.view("int64").astype(np.float64)
-    out[np.isnat(raw)] = np.nan
-    return out
+@dataclass
+class NumericRelease:
+    """A numeric column's range and noisy histogram (points and intervals)."""
 
+    name: str
+    kind: str
+    dtype: str
+    lower: float
+    upper: float
+    starts: np.ndarray  # each bin's value (a point) or left edge (an interval)
+    widths: np.ndarray  # 0 for a point, else the interval's width
+    weights: np.ndarray  # noisy counts after thresholding, >= 0
+    missing: float  # noisy count of missing values, clamped at 0
+    n_rows: int  # public
+    has_missing: bool
+    all_missing: bool
+    constant: float | None  # declared lower == upper
 
-def check_single_type(name: str, series: pd.Series, nonnull: pd.Series) -> None:
-    """Raise :class:`InvalidDataError` if an object column mixes value types."""
-    if series.dtype == object and len(nonnull):
-        families = set(nonnull.map(_type_family).unique())
-        if len(families) > 1:
-            raise InvalidDataError(
-                f"Column {name!r} mixes value types {sorted(families)}. Convert it to one "
-                f"type first, e.g. df[{name!r}] = df[{name!r}].astype(str)."
-            )
-
-
-def _type_family(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
-        return "bool"
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return "number"
-    if isinstance(v, str):
-        return "str"
-    return type(v).__name__
+    def draw(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        """Values distributed as the noisy histogram (uniform inside interval bins)."""
+        p = self.weights / self.weights.sum()
+        k = rng.choice(len(p), size=size, p=p)
+        return self.starts[k] + rng.random(size) * self.widths[k]
 
 
 class DataTransformer:
@@ -199,7 +185,8 @@ class DataTransformer:
     ) -> "DataTransformer":
         """Fit from private releases alone, without reading any table.
 
-        ``releases`` come from :func:`tabgan.privacy.preprocessing.release_marginals`:
+        ``releases`` (:class:`CategoryRelease`, :class:`NumericRelease`) are made by
+        :func:`tabgan.privacy.preprocessing.release_marginals`:
         per column, released categories with noisy counts, or a range with a noisy
         histogram. The mixtures are fitted to draws from those histograms, so
         every fitted number is public or differentially private. The fitted
@@ -208,8 +195,6 @@ class DataTransformer:
         released category drawn by its noisy frequency (nothing is kept about
         them).
         """
-        from .privacy.preprocessing import CategoryRelease
-
         infos: list[NumericInfo | DiscreteInfo] = []
         to_fit: list[tuple[NumericInfo, np.ndarray]] = []
         draws = self.max_gmm_samples or 10_000
@@ -271,40 +256,12 @@ class DataTransformer:
             rest = rest[:0]
         return points, share[keep], rest
 
-    @staticmethod
-    def _numeric_values(name: str, series: pd.Series, kind: str) -> np.ndarray:
-        """float64 values with NaN for missing; raises on inf or non-numeric data."""
-        if kind == "datetime":
-            try:
-                ts = pd.to_datetime(series)
-            except (ValueError, TypeError) as exc:
-                raise InvalidDataError(
-                    f"Column {name!r} is declared datetime but cannot be parsed as dates: {exc}"
-                ) from exc
-            return datetimes_as_ns(ts)
-        if pd.api.types.is_bool_dtype(series.dtype):
-            return series.astype("float64").to_numpy()
-        try:
-            values = pd.to_numeric(series, errors="raise").astype("float64").to_numpy()
-        except (ValueError, TypeError) as exc:
-            raise InvalidDataError(
-                f"Column {name!r} is treated as {kind} but holds non-numeric values "
-                f"({exc}). Declare it discrete with metadata={{{name!r}: 'discrete'}} "
-                "or clean the values."
-            ) from exc
-        if np.isinf(values).any():
-            raise InvalidDataError(
-                f"Column {name!r} contains infinite values. Replace them with NaN "
-                "(df.replace([np.inf, -np.inf], np.nan)) or with finite bounds."
-            )
-        return values
-
     def _fit_numeric(
         self, name: str, series: pd.Series, cm: ColumnMetadata
     ) -> tuple[NumericInfo, np.ndarray | None]:
-        values = self._numeric_values(name, series, cm.kind)
+        values = numeric_values(name, series, cm.kind)
         isnan = np.isnan(values)
-        info = NumericInfo(name=name, kind=cm.kind, dtype=_dtype_str(series))
+        info = NumericInfo(name=name, kind=cm.kind, dtype=dtype_str(series))
         info.has_missing = bool(isnan.any())
         info.missing_rate = float(isnan.mean())
         info.missing_counts = [int((~isnan).sum()), int(isnan.sum())]
@@ -328,18 +285,18 @@ class DataTransformer:
         return info, finite
 
     def _fit_discrete(self, name: str, series: pd.Series, cm: ColumnMetadata) -> DiscreteInfo:
-        info = DiscreteInfo(name=name, kind=cm.kind, dtype=_dtype_str(series))
+        info = DiscreteInfo(name=name, kind=cm.kind, dtype=dtype_str(series))
         if isinstance(series.dtype, pd.CategoricalDtype):
-            info.pandas_categories = [_py(v) for v in series.cat.categories]
+            info.pandas_categories = [py_scalar(v) for v in series.cat.categories]
             info.ordered = bool(series.cat.ordered)
         values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
         nonnull = values.dropna()
         check_single_type(name, series, nonnull)
         counts = nonnull.value_counts(sort=True)
-        cats = [_py(v) for v in counts.index]
+        cats = [py_scalar(v) for v in counts.index]
         cnts = [int(c) for c in counts.to_numpy()]
         if cm.categories is not None:
-            declared = [_py(v) for v in cm.categories]
+            declared = [py_scalar(v) for v in cm.categories]
             seen = dict(zip(cats, cnts))
             undeclared = [c for c in cats if c not in seen or c not in declared]
             if undeclared:
@@ -352,11 +309,11 @@ class DataTransformer:
             keep = self.max_categories - 1
             info.other_values = cats[keep:]
             info.other_counts = cnts[keep:]
-            cats = cats[:keep] + [_OTHER]
+            cats = cats[:keep] + [OTHER]
             cnts = cnts[:keep] + [sum(info.other_counts)]
         n_missing = int(series.isna().sum())
         if n_missing:
-            cats.append(_MISSING)
+            cats.append(MISSING)
             cnts.append(n_missing)
         info.categories = cats
         info.counts = cnts
@@ -410,7 +367,7 @@ class DataTransformer:
         for info in self.infos_:
             series = df[info.name]
             if isinstance(info, NumericInfo):
-                values = self._numeric_values(info.name, series, info.kind)
+                values = numeric_values(info.name, series, info.kind)
                 isnan = np.isnan(values)
                 if private:  # a private fit knows only the released range
                     values = np.clip(values, info.lower, info.upper)
@@ -440,13 +397,13 @@ class DataTransformer:
         lookup = {c: i for i, c in enumerate(info.categories)}
         values = series.astype(object)
         isna = values.isna().to_numpy()
-        mapped = values.map(lambda v: lookup.get(_py(v), -1) if v is not None else -1)
+        mapped = values.map(lambda v: lookup.get(py_scalar(v), -1) if v is not None else -1)
         codes = np.array(mapped, dtype=np.int64)  # a writable copy (pandas 3: read-only views)
-        if _MISSING in lookup:
-            codes[isna] = lookup[_MISSING]
+        if MISSING in lookup:
+            codes[isna] = lookup[MISSING]
         if (codes < 0).any():
-            if _OTHER in lookup:
-                codes[codes < 0] = lookup[_OTHER]
+            if OTHER in lookup:
+                codes[codes < 0] = lookup[OTHER]
             else:
                 unknown = values[codes < 0].unique()[:5].tolist()
                 raise InvalidDataError(
@@ -463,12 +420,12 @@ class DataTransformer:
         values = series.astype(object)
         isna = values.isna().to_numpy()
         codes = np.array(  # a writable copy (pandas 3 hands out read-only views)
-            values.map(lambda v: lookup.get(_py(v), -1) if v is not None else -1), dtype=np.int64
+            values.map(lambda v: lookup.get(py_scalar(v), -1) if v is not None else -1), dtype=np.int64
         )
-        codes[isna] = lookup.get(_MISSING, -1)
+        codes[isna] = lookup.get(MISSING, -1)
         unknown = codes < 0
         if unknown.any():
-            present = [i for i, c in enumerate(info.categories) if c != _MISSING]
+            present = [i for i, c in enumerate(info.categories) if c != MISSING]
             if not present:
                 present = list(range(len(info.categories)))
             p = np.asarray([info.counts[i] for i in present], dtype=np.float64) + 1e-9
@@ -623,10 +580,10 @@ class DataTransformer:
         if codes is None:
             codes = np.zeros(n, dtype=np.int64)
         cats = np.empty(len(info.categories), dtype=object)
-        cats[:] = [np.nan if c == _MISSING else c for c in info.categories]
+        cats[:] = [np.nan if c == MISSING else c for c in info.categories]
         values = cats[codes]
         if info.other_values:
-            is_other = codes == info.categories.index(_OTHER)
+            is_other = codes == info.categories.index(OTHER)
             if is_other.any():
                 p = np.asarray(info.other_counts, dtype=np.float64)
                 pool = np.empty(len(info.other_values), dtype=object)
@@ -661,20 +618,6 @@ def _mode_scales(means, stds, weights, values: np.ndarray) -> list[float]:
     far = np.zeros(len(means))
     np.maximum.at(far, best, np.abs(values - means[best]))
     return np.maximum(scales, far / 0.985).tolist()
-
-
-# --------------------------------------------------------------- dtype helpers
-def _dtype_str(series: pd.Series) -> str:
-    return str(series.dtype)
-
-
-def _py(v: Any) -> Any:
-    """Plain Python scalar (JSON-friendly) for numpy / pandas scalars."""
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    return v
 
 
 _PLAIN_NUMERIC = frozenset(

@@ -16,8 +16,8 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import read_table  # shared CSV/Parquet reader (re-exported)
 from ..errors import TabganError
+from ..io import read_table
 
 __all__ = ["add_parser", "run", "read_table"]
 

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..columns import datetimes_as_ns
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import KINDS, Metadata, detect_kind
-from ..transformer import datetimes_as_ns
 
 __all__ = [
     "EncodedColumn",

@@ -6,7 +6,7 @@
     tabgan evaluate real.csv synthetic.csv --target income --holdout test.csv \\
         --html report.html --json report.json --seed 0
 
-Tables are read with :func:`tabgan.cli.read_table`: Parquet for ``.parquet`` and
+Tables are read with :func:`tabgan.io.read_table`: Parquet for ``.parquet`` and
 ``.pq``, CSV otherwise.
 """
 
@@ -17,8 +17,8 @@ import os
 import warnings
 from typing import Any
 
-from ..cli import read_table
 from ..errors import InvalidDataError, InvalidParameterError
+from ..io import read_table
 from ..metadata import Metadata
 from ._prepare import EvaluationWarning
 from .evaluator import DEFAULT_MAX_PAIRS, evaluate

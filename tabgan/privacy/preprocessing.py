@@ -30,15 +30,16 @@ sets the sampling rate and the default delta.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..columns import MISSING, check_single_type, dtype_str, numeric_values, py_scalar
 from ..errors import InvalidDataError, PrivacyError
 from ..metadata import ColumnMetadata, Metadata, _coerce_overrides, schema_kind
+from ..transformer import CategoryRelease, NumericRelease
 from .accountant import gaussian_mu
 from .ledger import LedgerEntry
 
@@ -52,7 +53,6 @@ __all__ = [
     "schema_kind",
 ]
 
-_MISSING = "__tabgan_missing__"  # same stand-in as tabgan.transformer
 
 #: The range grid: magnitudes 2**e for e in [_E_LO, _E_HI], both signs, and zero.
 _E_LO, _E_HI = -10, 63
@@ -108,45 +108,6 @@ def public_entry() -> LedgerEntry:
 
 
 # ----------------------------------------------------------------- releases
-@dataclass
-class CategoryRelease:
-    """A discrete column's released categories and noisy counts."""
-
-    name: str
-    kind: str
-    dtype: str
-    categories: list[Any]  # released values (``_MISSING`` last when missing values are released)
-    counts: list[int]  # noisy counts, rounded and clamped at 0
-    pandas_categories: list[Any] | None  # declared list, for a ``category`` dtype
-    ordered: bool
-    source: str  # "declared", "boolean" (public domain) or "estimated" (thresholded)
-
-
-@dataclass
-class NumericRelease:
-    """A numeric column's range and noisy histogram (points and intervals)."""
-
-    name: str
-    kind: str
-    dtype: str
-    lower: float
-    upper: float
-    starts: np.ndarray  # each bin's value (a point) or left edge (an interval)
-    widths: np.ndarray  # 0 for a point, else the interval's width
-    weights: np.ndarray  # noisy counts after thresholding, >= 0
-    missing: float  # noisy count of missing values, clamped at 0
-    n_rows: int  # public
-    has_missing: bool
-    all_missing: bool
-    constant: float | None  # declared lower == upper
-
-    def draw(self, size: int, rng: np.random.Generator) -> np.ndarray:
-        """Values distributed as the noisy histogram (uniform inside interval bins)."""
-        p = self.weights / self.weights.sum()
-        k = rng.choice(len(p), size=size, p=p)
-        return self.starts[k] + rng.random(size) * self.widths[k]
-
-
 def release_ranges(
     df: pd.DataFrame,
     meta: Metadata,
@@ -156,8 +117,6 @@ def release_ranges(
     rng: np.random.Generator,
 ) -> tuple[dict[str, tuple[float, float]], LedgerEntry]:
     """Private ranges of the numeric columns that lack declared ``lower`` or ``upper``."""
-    from ..transformer import DataTransformer
-
     names = [c for c in meta.numeric_columns if _needs_range(meta[c])]
     mu = gaussian_mu(epsilon, delta)
     sigma = np.sqrt(len(names)) / mu
@@ -167,7 +126,7 @@ def release_ranges(
     out: dict[str, tuple[float, float]] = {}
     for name in names:
         cm = meta[name]
-        values = DataTransformer._numeric_values(name, df[name], cm.kind)
+        values = numeric_values(name, df[name], cm.kind)
         values = values[~np.isnan(values)]
         noisy = np.bincount(_grid_index(values), minlength=n_bins) + rng.normal(0, sigma, n_bins)
         kept = np.flatnonzero(noisy > threshold)
@@ -255,8 +214,6 @@ def release_marginals(
     rng: np.random.Generator,
 ) -> tuple[list[CategoryRelease | NumericRelease], LedgerEntry]:
     """Noisy histograms of every column (one Gaussian mechanism); see the module docstring."""
-    from ..transformer import _py
-
     n = len(df)
     counts: list[tuple[str, Any]] = []  # per column: the raw histogram, built first
     for name in df.columns:
@@ -265,7 +222,7 @@ def release_marginals(
             lo, hi = (cm.lower, cm.upper) if name not in ranges else ranges[name]
             counts.append(("numeric", _numeric_histogram(name, df[name], cm, lo, hi)))
         else:
-            counts.append(("discrete", _category_histogram(name, df[name], cm, _py)))
+            counts.append(("discrete", _category_histogram(name, df[name], cm)))
     sparse = [h["name"] for kind, h in counts if kind == "discrete" and h["source"] == "estimated"]
     k = len(counts)
     delta_t = delta / 2 if sparse else 0.0  # the chance a value held by one row is released
@@ -319,17 +276,15 @@ def release_marginals(
     return releases, entry
 
 
-def _category_histogram(name: str, series: pd.Series, cm: ColumnMetadata, _py) -> dict:
-    from ..transformer import _dtype_str, check_single_type
-
+def _category_histogram(name: str, series: pd.Series, cm: ColumnMetadata) -> dict:
     is_cat = isinstance(series.dtype, pd.CategoricalDtype)
     values = series.astype(object) if is_cat else series
     nonnull = values.dropna()
     check_single_type(name, series, nonnull)
     vc = nonnull.value_counts(sort=False)
-    seen = {_py(v): int(c) for v, c in zip(vc.index, vc.to_numpy())}
+    seen = {py_scalar(v): int(c) for v, c in zip(vc.index, vc.to_numpy())}
     if cm.categories is not None:
-        keys = [_py(v) for v in cm.categories]
+        keys = [py_scalar(v) for v in cm.categories]
         undeclared = [c for c in seen if c not in set(keys)]
         if undeclared:
             raise InvalidDataError(
@@ -350,7 +305,7 @@ def _category_histogram(name: str, series: pd.Series, cm: ColumnMetadata, _py) -
     return {
         "name": name,
         "kind": cm.kind,
-        "dtype": _dtype_str(series),
+        "dtype": dtype_str(series),
         "keys": keys,
         "counts": np.array([seen.get(key, 0) for key in keys], dtype=np.float64),
         "missing": float(series.isna().sum()),
@@ -375,7 +330,7 @@ def _release_discrete(h, sigma, threshold, floor, max_categories, rng) -> Catego
         if not any(cnts):
             cnts = list(np.clip(noisy, 0.0, None))
     if noisy_missing > floor:
-        cats.append(_MISSING)
+        cats.append(MISSING)
         cnts.append(noisy_missing)
     if not cats:
         raise PrivacyError(
@@ -398,15 +353,13 @@ def _release_discrete(h, sigma, threshold, floor, max_categories, rng) -> Catego
 
 
 def _numeric_histogram(name, series, cm: ColumnMetadata, lo, hi) -> dict:
-    from ..transformer import DataTransformer, _dtype_str
-
-    values = DataTransformer._numeric_values(name, series, cm.kind)
+    values = numeric_values(name, series, cm.kind)
     isnan = np.isnan(values)
     finite = np.clip(values[~isnan], lo, hi)  # per row: values outside the public range are clipped
     return {
         "name": name,
         "kind": cm.kind,
-        "dtype": _dtype_str(series),
+        "dtype": dtype_str(series),
         "lower": float(lo),
         "upper": float(hi),
         "values": finite,

@@ -1,0 +1,124 @@
+"""Column helpers shared by every module that reads a table's cells.
+
+The one home of: the JSON stand-ins for a missing category and for pooled rare
+values, plain-Python scalars, dtype names, the checks every input table passes,
+and the conversion of a numeric or datetime column to float64.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidDataError
+
+__all__ = [
+    "MISSING", "OTHER", "check_dataframe", "check_single_type", "datetimes_as_ns",
+    "dtype_str", "numeric_values", "py_scalar",
+]
+
+MISSING = "__tabgan_missing__"  # JSON stand-in for a NaN category
+OTHER = "__tabgan_other__"  # the bucket of rare values of high-cardinality columns
+
+
+def check_dataframe(df: Any, *, min_rows: int = 2) -> pd.DataFrame:
+    """Raise :class:`InvalidDataError` for tables tabgan cannot learn from."""
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidDataError(
+            f"Expected a pandas DataFrame, got {type(df).__name__}. "
+            "Wrap your data with pandas.DataFrame(...) first."
+        )
+    if df.shape[1] == 0:
+        raise InvalidDataError("The table has no columns; pass a DataFrame with data in it.")
+    if len(df) < min_rows:
+        raise InvalidDataError(
+            f"The table has {len(df)} row(s); tabgan needs at least {min_rows} rows to learn "
+            "a distribution (in practice, hundreds or more)."
+        )
+    dup = df.columns[df.columns.duplicated()].tolist()
+    if dup:
+        raise InvalidDataError(
+            f"Duplicate column names: {dup}. Rename them so every column name is unique."
+        )
+    bad = [c for c in df.columns if not isinstance(c, str)]
+    if bad:
+        raise InvalidDataError(
+            f"Column names must be strings; got {bad[:5]}. "
+            "Use df.columns = df.columns.astype(str)."
+        )
+    return df
+
+
+def datetimes_as_ns(stamps: pd.Series) -> np.ndarray:
+    """Parsed datetimes (naive or tz-aware, any resolution) as float64 nanoseconds since
+    the epoch in UTC, NaN where missing."""
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    raw = stamps.to_numpy(dtype="datetime64[ns]")
+    out = raw.view("int64").astype(np.float64)
+    out[np.isnat(raw)] = np.nan
+    return out
+
+
+def check_single_type(name: str, series: pd.Series, nonnull: pd.Series) -> None:
+    """Raise :class:`InvalidDataError` if an object column mixes value types."""
+    if series.dtype == object and len(nonnull):
+        families = set(nonnull.map(_type_family).unique())
+        if len(families) > 1:
+            raise InvalidDataError(
+                f"Column {name!r} mixes value types {sorted(families)}. Convert it to one "
+                f"type first, e.g. df[{name!r}] = df[{name!r}].astype(str)."
+            )
+
+
+def _type_family(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "bool"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return "number"
+    if isinstance(v, str):
+        return "str"
+    return type(v).__name__
+
+
+def numeric_values(name: str, series: pd.Series, kind: str) -> np.ndarray:
+    """float64 values with NaN for missing; raises on inf or non-numeric data."""
+    if kind == "datetime":
+        try:
+            ts = pd.to_datetime(series)
+        except (ValueError, TypeError) as exc:
+            raise InvalidDataError(
+                f"Column {name!r} is declared datetime but cannot be parsed as dates: {exc}"
+            ) from exc
+        return datetimes_as_ns(ts)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("float64").to_numpy()
+    try:
+        values = pd.to_numeric(series, errors="raise").astype("float64").to_numpy()
+    except (ValueError, TypeError) as exc:
+        raise InvalidDataError(
+            f"Column {name!r} is treated as {kind} but holds non-numeric values "
+            f"({exc}). Declare it discrete with metadata={{{name!r}: 'discrete'}} "
+            "or clean the values."
+        ) from exc
+    if np.isinf(values).any():
+        raise InvalidDataError(
+            f"Column {name!r} contains infinite values. Replace them with NaN "
+            "(df.replace([np.inf, -np.inf], np.nan)) or with finite bounds."
+        )
+    return values
+
+
+def dtype_str(series: pd.Series) -> str:
+    return str(series.dtype)
+
+
+def py_scalar(v: Any) -> Any:
+    """Plain Python scalar (JSON-friendly) for numpy / pandas scalars."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
