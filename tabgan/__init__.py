@@ -15,9 +15,8 @@ from .errors import (
 )
 from .evaluation import EvaluationReport, evaluate
 from .metadata import ColumnMetadata, Metadata
-from .persistence import load
 from .privacy import PrivacyLedger
-from .synthesizer import Synthesizer
+from .synthesizer import Synthesizer, load
 
 __version__ = "0.1.0"
 

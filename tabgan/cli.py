@@ -157,7 +157,7 @@ def parse_conditions(items: Sequence[str], synth) -> dict:
 
 
 def _run_sample(args) -> int:
-    from .persistence import load
+    from .synthesizer import load
 
     synth = load(args.model, device=args.device)
     conditions = parse_conditions(args.condition, synth)

@@ -1,8 +1,10 @@
-"""The generator and the critic (discriminator) of the conditional GAN.
+"""The generator of the conditional GAN, and what both networks share (building them
+without the global RNG, seeded initialisation, mixed precision).
 
-Both are small ``nn.Module`` s with a straight ``forward``. Randomness
-(dropout, weight initialisation) comes from an explicit ``torch.Generator``
-so that training is reproducible without touching global RNG state.
+The generator is a small ``nn.Module`` with a straight ``forward``; the critic is
+defined in :mod:`tabgan.critic`. Randomness (weight initialisation) comes from an
+explicit ``torch.Generator`` so that training is reproducible without touching global
+RNG state.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from torch.nn import functional as F
 from .errors import InvalidParameterError
 
 __all__ = [
-    "compute_in", "CondLinear", "LinearPlan", "Generator", "GeneratorPlan", "Discriminator",
-    "init_weights", "materialize",
+    "compute_in", "CondLinear", "LinearPlan", "Generator", "GeneratorPlan", "init_weights",
+    "materialize",
 ]
 
 
@@ -42,33 +44,6 @@ def compute_in(dtype: torch.dtype | None, device: torch.device):
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=dtype)
-
-
-class _LeakyReLU(torch.autograd.Function):
-    """Leaky ReLU whose backward is a product with a constant mask.
-
-    The derivative is piecewise constant, so the gradient of the gradient with
-    respect to the input is zero. Autograd's own leaky ReLU still builds that
-    path for the gradient penalty's double backward and computes zero weight
-    gradients along it (a wasted product with the critic's largest layer);
-    here the mask carries no graph, so that path does not exist.
-    """
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, slope: float) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.slope = slope
-        return F.leaky_relu(x, slope)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (x,) = ctx.saved_tensors
-        scale = torch.where(x > 0, 1.0, ctx.slope).to(grad.dtype)
-        return grad * scale, None
-
-
-def leaky_relu(x: torch.Tensor, slope: float) -> torch.Tensor:
-    return _LeakyReLU.apply(x, slope)
 
 
 class CondLinear(nn.Module):
@@ -190,6 +165,7 @@ class Generator(nn.Module):
         self, noise_dim: int, cond_dim: int, hidden: Sequence[int], output_dim: int
     ) -> None:
         super().__init__()
+        self.noise_dim = noise_dim
         blocks: list[nn.Module] = []
         dim = noise_dim
         for h in hidden:
@@ -339,48 +315,6 @@ class GeneratorPlan:
             weight, bias = self.norms[k]
             self._repeated[k, runs] = (weight.repeat(runs), bias.repeat(runs))
         return self._repeated[k, runs]
-
-
-class Discriminator(nn.Module):
-    """PacGAN critic: ``pac`` rows are scored together as one sample.
-
-    Dropout masks are drawn from ``self.generator`` (set by the trainer) so
-    that training is reproducible without global seeding.
-    """
-
-    def __init__(
-        self,
-        input_dim: int,
-        hidden: Sequence[int],
-        *,
-        pac: int,
-        dropout: float = 0.5,
-        spectral_norm: bool = False,
-    ) -> None:
-        super().__init__()
-        self.pac = pac
-        self.dropout = dropout
-        self.generator: torch.Generator | None = None
-        dims = [input_dim * pac, *hidden]
-        layers = [nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:])]
-        last = nn.Linear(dims[-1], 1)
-        if spectral_norm:
-            layers = [nn.utils.parametrizations.spectral_norm(m) for m in layers]
-            last = nn.utils.parametrizations.spectral_norm(last)
-        self.hidden = nn.ModuleList(layers)
-        self.last = last
-        #: dtype of the matrix products (``None``: float32); see :func:`compute_in`
-        self.compute_dtype: torch.dtype | None = None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with compute_in(self.compute_dtype, x.device):
-            h = x.reshape(-1, x.shape[1] * self.pac)
-            for layer in self.hidden:
-                h = leaky_relu(layer(h), 0.2)
-                if self.training and self.dropout > 0:
-                    keep = torch.rand(h.shape, generator=self.generator, device=h.device)
-                    h = h * (keep >= self.dropout) / (1.0 - self.dropout)
-            return self.last(h).float()
 
 
 @torch.no_grad()

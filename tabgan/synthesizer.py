@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
-import queue
-import warnings
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,37 +13,15 @@ import pandas as pd
 import torch
 
 from . import _validation as v
-from ._threads import sampling_pool
-from .columns import MISSING, OTHER, check_dataframe, py_scalar
-from .errors import (
-    ConditionError,
-    InvalidDataError,
-    InvalidParameterError,
-    NotFittedError,
-    PrivacyError,
-)
-from .layout import Layout
+from .columns import check_dataframe
+from .errors import InvalidParameterError, ModelFileError, NotFittedError
+from .fitting import FitResult, PlainFit, build_generator, fit
+from .generation import condition_targets, generate
 from .metadata import Metadata
-from .networks import Discriminator, Generator, init_weights, materialize
-from .sampler import ConditionalSampler, SpanSampler
-from .training import TrainConfig, Trainer
-from .transformer import DataTransformer, DiscreteInfo
+from .persistence import read_model, write_model
+from .transformer import DataTransformer
 
-__all__ = ["Synthesizer"]
-
-# Rows per generator pass when sampling (several training-sized batches, each normalised
-# on its own). On CUDA a pass of training-sized batches is launch-bound, so passes are
-# large; on the CPU a few thousand rows keep the products in cache (Adult, 32k rows,
-# bfloat16: 0.19 s at 500 rows per pass, 0.13 s at 4,000, 0.17 s at 16,000).
-_SAMPLE_ROWS_PER_PASS_CUDA = 16_384
-_SAMPLE_ROWS_PER_PASS_CPU = 4_096
-# Passes planned at once (run side by side on the CPU's worker threads; see _threads.py).
-_PASSES_PER_ROUND = 16
-# Batches of conditional sampling's first round, which measures the rate rows are kept.
-_PROBE_BATCHES = 4
-# Rounds of at least this many full passes run on the worker threads (CPU).
-_POOL_MIN_PASSES = 4
-
+__all__ = ["Synthesizer", "load"]
 
 def _positive_or_none() -> v.Constraint:
     return v.Constraint(lambda x: x is None or (v._is_real(x) and x > 0), "None or a float > 0")
@@ -317,243 +294,28 @@ class Synthesizer:
         """
         self._validate_params()
         check_dataframe(data)
-        if self.epsilon is not None:
-            return self._fit_private(data, metadata)
-        meta = Metadata.detect(data, metadata)
-        rng = v.check_random_state(self.random_state)
-        device = v.resolve_device(self.device)
-        precision = v.resolve_precision(self.precision, device)
-
-        transformer = DataTransformer(
-            n_modes=self.n_modes,
-            weight_threshold=self.weight_threshold,
-            max_gmm_samples=self.max_gmm_samples,
-            max_categories=self.max_categories,
-        ).fit(data, meta, rng=rng)
-        encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
-        layout = transformer.layout_
-        torch_rng = v.torch_generator(rng, device)
-
-        generator, discriminator = self._networks(layout, device, precision, self.pac, torch_rng)
-        sampler = ConditionalSampler(
-            layout, _condition_counts(transformer), device=device, log_frequency=self.log_frequency
-        ).attach_rows(encoded)
-        trainer = Trainer(
-            config=self._train_config(),
-            layout=layout,
-            generator_net=generator,
-            discriminator=discriminator,
-            sampler=sampler,
-            data=encoded,
-            rng=torch_rng,
-        )
-        history = trainer.run(self.epochs, verbose=self.verbose)
-
-        self._set_fitted(meta, transformer, generator, discriminator, history, device,
-                         precision, len(data), rng)
-        self.epsilon_, self.delta_, self.privacy_ledger_ = math.inf, 1.0, None
-        return self
-
-    # ------------------------------------------------------- private fit
-    def _fit_private(
-        self, data: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | None
-    ) -> "Synthesizer":
-        """The ``epsilon`` fit: every read of ``data`` is one entry of the privacy ledger."""
-        from .privacy import accountant as acc
-        from .privacy.dp_training import (
-            PrivacyConfig,
-            PrivateTrainer,
-            marginal_targets,
-            training_entry,
-        )
-        from .privacy.ledger import PrivacyLedger
-        from .privacy.preprocessing import needs_ranges, private_metadata
-
-        if self.epochs == 300 and self.batch_size == 500:
-            warnings.warn(
-                "epsilon is set but epochs and batch_size are the non-private CTGAN defaults "
-                "(300, 500): the budget is shared by about 300 x rows/500 noisy critic steps, "
-                "so each gets very little and quality suffers. docs/privacy.md recommends "
-                "epochs=30, batch_size=1000, "
-                "discriminator_dim=(64, 64), generator_lr=discriminator_lr=1e-3.",
-                UserWarning,
-                stacklevel=3,
-            )
-
-        n = len(data)
-        delta = self.delta if self.delta is not None else acc.default_delta(n)
-        if delta >= 1.0 / n:
-            raise PrivacyError(
-                f"delta={delta:.3g} is not below 1/n = {1.0 / n:.3g} for {n} rows: a mechanism "
-                "that publishes a random row outright meets such a delta. Leave delta=None "
-                f"(min(1e-5, 0.1/n) = {acc.default_delta(n):.3g}) or pass a smaller one."
-            )
-        meta = private_metadata(data, metadata)
-        plan = acc.plan_budget(
-            float(self.epsilon), delta, preprocessing_share=self.preprocessing_share,
-            need_ranges=needs_ranges(meta),
-        )
-        # training noise first: an impossible budget is refused before any data is read
-        q = min(1.0, self.batch_size / n)
-        steps = self.epochs * max(n // self.batch_size, 1) * self.discriminator_steps
-        sigma = acc.noise_multiplier(
-            epsilon=plan.training[0], delta=plan.training[1], sample_rate=q, steps=steps,
-            accountant=self.accountant,
-        )
-        rng = v.check_random_state(self.random_state)
-        device = v.resolve_device(self.device)
-        precision = v.resolve_precision(self.precision, device, private=True)
-        transformer, entries = self._private_transformer(data, meta, plan, rng)
-        encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
-        layout = transformer.layout_
-        torch_rng = v.torch_generator(rng, device)
-        generator, discriminator = self._networks(layout, device, precision, 1, torch_rng)
-        sampler = ConditionalSampler(  # noisy counts; real rows are never indexed by category
-            layout, _condition_counts(transformer), device=device, log_frequency=self.log_frequency
-        )
-        privacy = PrivacyConfig(
-            sample_rate=q, noise_multiplier=sigma, max_grad_norm=float(self.max_grad_norm),
-            steps=steps,
-        )
-        trainer = PrivateTrainer(
-            privacy=privacy, marginals=marginal_targets(transformer, layout).to(device),
-            config=self._train_config(), layout=layout, generator_net=generator,
-            discriminator=discriminator, sampler=sampler, data=encoded, rng=torch_rng,
-        )
-        history = trainer.run(self.epochs, verbose=self.verbose)
-        eps_train = acc.training_epsilon(
-            noise_multiplier=sigma, sample_rate=q, steps=trainer.steps_taken,
-            delta=plan.training[1], accountant=self.accountant,
-        )
-        entries.append(
-            training_entry(
-                trainer, epsilon=eps_train, delta=plan.training[1], accountant=self.accountant
-            )
-        )
-        ledger = PrivacyLedger(
-            entries=tuple(entries), target_epsilon=float(self.epsilon), target_delta=delta
-        )
-        self._set_fitted(meta, transformer, generator, discriminator, history, device,
-                         precision, n, rng)
-        self.privacy_ledger_ = ledger
-        self.epsilon_, self.delta_ = ledger.epsilon, ledger.delta
-        return self
-
-    def _private_transformer(self, data, meta, plan, rng) -> tuple[DataTransformer, list]:
-        """Preprocessing inside the budget: releases, then a transformer fitted on them alone."""
-        from .privacy.preprocessing import (
-            public_entry,
-            release_marginals,
-            release_ranges,
-        )
-
-        entries = [public_entry()]
-        ranges: dict = {}
-        if plan.ranges is not None:
-            ranges, entry = release_ranges(
-                data, meta, epsilon=plan.ranges[0], delta=plan.ranges[1], rng=rng
-            )
-            entries.append(entry)
-        releases, entry = release_marginals(
-            data, meta, ranges, epsilon=plan.marginals[0], delta=plan.marginals[1],
-            max_categories=self.max_categories, rng=rng,
-        )
-        entries.append(entry)
-        transformer = DataTransformer(
-            n_modes=self.n_modes,
-            weight_threshold=self.weight_threshold,
-            max_gmm_samples=self.max_gmm_samples,
-            max_categories=self.max_categories,
-        ).fit_released(releases, meta, rng=rng)
-        return transformer, entries
-
-    def _networks(
-        self, layout: Layout, device: torch.device, precision: str, pac: int,
-        torch_rng: torch.Generator,
-    ) -> tuple[Generator, Discriminator]:
-        """Both networks, in ``precision``, initialised from ``torch_rng``."""
-        if layout.width == 0:
-            raise InvalidDataError(
-                "Every column of the table is constant or entirely missing, so there is "
-                "nothing for the generator to learn. Repeat the rows directly, or fit on a "
-                "table with at least one column that varies."
-            )
-        generator = self._build_generator(layout, device, precision)
-        discriminator = self._build_discriminator(layout, device, pac=pac)
-        discriminator.compute_dtype = v.compute_dtype(precision)
-        init_weights(generator, torch_rng)
-        init_weights(discriminator, torch_rng)
-        return generator, discriminator
-
-    def _set_fitted(
-        self, meta, transformer, generator, discriminator, history, device, precision, n, rng
-    ) -> None:
-        """The fitted attributes common to the plain and the private fit."""
-        self.metadata_ = meta
-        self.transformer_ = transformer
-        self.generator_ = generator.eval()
-        self.discriminator_ = discriminator.eval()
-        self.loss_history_ = pd.DataFrame(history)
-        self.device_ = device
-        self.precision_ = precision
-        self.n_rows_ = n
-        self.sample_rng_ = v.torch_generator(rng, device)
-
-    def _build_discriminator(self, layout: Layout, device: torch.device, *, pac: int):
-        return materialize(
-            lambda: Discriminator(
-                layout.width + layout.condition_width,
-                self.discriminator_dim,
-                pac=pac,
-                dropout=self.dropout,
-                spectral_norm=self.spectral_norm,
-            ),
-            device,
-        )
-
-    def _extra_state(self) -> dict[str, Any]:
-        """Saved with the model: the privacy ledger of a private fit."""
-        if self.privacy_ledger_ is None:
-            return {}
-        return {"privacy_ledger": self.privacy_ledger_.to_dict()}
-
-    def _load_extra_state(self, state: Mapping[str, Any]) -> None:
-        from .privacy.ledger import PrivacyLedger
-
-        if "privacy_ledger" in state:
-            ledger = PrivacyLedger.from_dict(state["privacy_ledger"])
-            self.privacy_ledger_ = ledger
-            self.epsilon_, self.delta_ = ledger.epsilon, ledger.delta
+        params = self.get_params()
+        if self.epsilon is None:
+            mode = PlainFit(params)
         else:
-            self.epsilon_, self.delta_, self.privacy_ledger_ = math.inf, 1.0, None
+            from .privacy.fitting import PrivateFit
 
-    def _train_config(self) -> TrainConfig:
-        return TrainConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            embedding_dim=self.embedding_dim,
-            generator_lr=self.generator_lr,
-            discriminator_lr=self.discriminator_lr,
-            generator_decay=self.generator_decay,
-            discriminator_decay=self.discriminator_decay,
-            betas=tuple(self.betas),
-            discriminator_steps=self.discriminator_steps,
-            loss=self.loss,
-            gp_weight=float(self.gp_weight),
-            label_smoothing=float(self.label_smoothing),
-            tau=float(self.tau),
-            ema_decay=None if self.ema_decay is None else float(self.ema_decay),
-        )
+            mode = PrivateFit(params)
+        self._set_fitted(fit(mode, data, metadata))
+        return self
 
-    def _build_generator(self, layout: Layout, device: torch.device, precision: str) -> Generator:
-        generator = materialize(
-            lambda: Generator(
-                self.embedding_dim, layout.condition_width, self.generator_dim, layout.width
-            ),
-            device,
-        )
-        generator.compute_dtype = v.compute_dtype(precision)
-        return generator
+    def _set_fitted(self, result: FitResult) -> None:
+        self.metadata_ = result.metadata
+        self.transformer_ = result.transformer
+        self.generator_ = result.generator
+        self.discriminator_ = result.discriminator
+        self.loss_history_ = result.history
+        self.device_ = result.device
+        self.precision_ = result.precision
+        self.n_rows_ = result.n_rows
+        self.sample_rng_ = v.torch_generator(result.rng, result.device)
+        self.epsilon_, self.delta_ = result.epsilon, result.delta
+        self.privacy_ledger_ = result.ledger
 
     # -------------------------------------------------------------- sample
     def _check_fitted(self) -> None:
@@ -592,226 +354,100 @@ class Synthesizer:
         decode_rng = np.random.default_rng(
             int(torch.randint(0, 2**62, (1,), generator=gen, device=self.device_))
         )
-        targets = self._parse_conditions(conditions)
-        codes, values = self._generate(n, gen, targets)
+        targets = condition_targets(self.transformer_, conditions)
+        codes, values = generate(
+            self.generator_, self.transformer_, n, gen, targets, batch=self.batch_size
+        )
         return self.transformer_.decode(codes, values, rng=decode_rng)
 
-    def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> list[tuple[Any, int]]:
-        """``[(span or None, category index)]`` for each condition; raises ConditionError."""
-        if not conditions:
-            return []
-        if not isinstance(conditions, Mapping):
-            raise ConditionError(
-                f"conditions must be a dict {{column: value}}; got {type(conditions).__name__}."
-            )
-        infos = {info.name: info for info in self.transformer_.infos_}
-        spans = {s.column: s for s in self.transformer_.layout_.spans if s.role == "category"}
-        out = []
-        for column, value in conditions.items():
-            if column not in infos:
-                raise ConditionError(
-                    f"Unknown column {column!r} in conditions. Columns: {list(infos)}."
-                )
-            info = infos[column]
-            if not isinstance(info, DiscreteInfo):
-                raise ConditionError(
-                    f"Column {column!r} is {info.kind}; conditions apply to discrete and "
-                    "boolean columns only."
-                )
-            key = MISSING if _is_missing(value) else py_scalar(value)
-            if key not in info.categories:
-                if info.other_values and key in info.other_values:
-                    raise ConditionError(
-                        f"Value {value!r} of column {column!r} is too rare to condition on "
-                        f"(it is pooled with other rare values; raise max_categories)."
-                    )
-                shown = [c for c in info.categories if c not in (MISSING, OTHER)][:10]
-                raise ConditionError(
-                    f"Column {column!r} has no category {value!r}. Known values include: {shown}."
-                )
-            index = info.categories.index(key)
-            if info.counts[index] == 0:
-                raise ConditionError(
-                    f"Category {value!r} of column {column!r} was declared but never seen in "
-                    "training, so the model cannot generate it."
-                )
-            out.append((spans.get(column), index))
-        return out
-
-    @torch.no_grad()
-    def _generate(
-        self, n: int, gen: torch.Generator, targets: list[tuple[Any, int]]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` generated rows as (softmax-span choices, value scalars); see
-        :meth:`DataTransformer.decode`.
-
-        Every softmax span is drawn from the categorical distribution of its
-        logits, the distribution of the entry that training's Gumbel-softmax
-        weighs most (at any temperature), without computing the soft outputs.
-        """
-        layout = self.transformer_.layout_
-        dev = self.device_
-        sampler = ConditionalSampler(layout, _condition_counts(self.transformer_), device=dev)
-        soft_spans = layout.softmax_spans
-        pick = SpanSampler(layout, dev)
-        tanh_cols = pick.index.tanh_cols
-        batch = self.batch_size  # batch-norm statistics are taken over runs of this size
-        # Several such batches go through the generator at once (each normalised on its
-        # own), so that sampling runs large matrix products instead of many small ones.
-        most = max(1, _rows_per_pass(dev, batch) // batch)
-        # The rarest conditioned category goes into the conditional vector of a share of
-        # the rows; the other rows draw their conditions as in unconditional sampling, and
-        # only rows meeting every condition are kept. Not every row: batch norm removes
-        # whatever all rows of a run share, so a condition given to a whole run would
-        # reach only the output layer (see docs/model.md, "Sampling").
-        native, share = None, 1.0
-        checks = [(soft_spans.index(s), i) for s, i in targets if s is not None]
-        if checks:
-            span, index = min(
-                ((s, i) for s, i in targets if s is not None), key=lambda t: self._count(*t)
-            )
-            cond_spans = list(layout.condition_spans)  # category spans are among them
-            native = sum(s.width for s in cond_spans[: cond_spans.index(span)]) + index
-            share = _native_share(len(cond_spans))
-        budget = max(100 * n, 50 * batch) / share  # bounded effort for conditional sampling
-        per_pass = batch * (most if checks else min(most, -(-n // batch)))
-        # The output of a pass, transposed and with the softmax columns first: every span
-        # is then a contiguous block of rows (see SpanSampler.draw).
-        plan = self.generator_.plan(outputs=torch.cat([pick.cols, tanh_cols]))
-        n_soft = len(pick.cols)
-        pool, workers = sampling_pool(dev)  # CPU: whole passes on single-threaded workers
-        buffers: queue.SimpleQueue = queue.SimpleQueue()  # one set per pass in flight
-        for _ in range(workers):
-            buffers.put((
-                self.generator_.workspace(per_pass, dev),  # [h..., noise], reused by passes
-                torch.empty(per_pass, self.embedding_dim, device=dev),  # noise
-                torch.empty(layout.width, per_pass, device=dev),  # transposed output
-            ))
-
-        def one_pass(rows: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-            """``rows`` generated rows, drawn from their own seed: ``(spans, kept rows)``
-            choices and ``(values, kept rows)`` scalars."""
-            workspace, noise, columns = buffers.get()
-            try:
-                with torch.no_grad():  # grad mode is per thread
-                    g = torch.Generator(device=dev)
-                    g.manual_seed(seed)
-                    flat = sampler.sample_index(rows, g, original=True, fixed=native, share=share)
-                    z = torch.randn(rows, self.embedding_dim, generator=g, device=dev,
-                                    out=noise[:rows])
-                    raw = self.generator_.infer(
-                        z, flat if sampler.n_columns else None, group=batch,
-                        workspace=workspace, plan=plan,
-                    )
-                    out = columns[:, :rows]
-                    out.copy_(raw.t())
-                    values = torch.tanh(out[n_soft:])
-                    codes = pick.draw(out[:n_soft], g)
-                    if checks:
-                        ok = torch.ones(rows, dtype=torch.bool, device=dev)
-                        for k, i in checks:
-                            ok &= codes[k] == i
-                        codes, values = codes[:, ok], values[:, ok]
-                    return codes, values
-            finally:
-                buffers.put((workspace, noise, columns))
-
-        kept_codes: list[torch.Tensor] = []  # (spans, rows) and (values, rows): transposed
-        kept_values: list[torch.Tensor] = []
-        have, made = 0, 0
-        # the passes' seeds come from a host generator: no device sync per round on CUDA
-        seeder = torch.Generator()
-        seeder.manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen, device=dev)))
-        while have < n:
-            if made >= budget:
-                raise ConditionError(
-                    f"Only {have} of {n} rows meeting the conditions were generated in "
-                    f"{made} tries; the combination is too rare in what the model learned. "
-                    "Relax the conditions or sample fewer rows."
-                )
-            # A round of passes: enough rows for what is missing at the rate rows are kept
-            # so far (the first conditional round is a small probe of that rate), within
-            # the effort bound, each pass with its own seed (see _plan_passes).
-            rate = share if made == 0 else max(have, 1) / made
-            wanted = batch * math.ceil((n - have) / max(rate * batch, 1.0))
-            if checks and made == 0:
-                wanted = min(wanted, _PROBE_BATCHES * batch)
-            wanted = min(wanted, batch * max(1, -(-int(budget - made) // batch)))
-            # Large rounds are split evenly and, on the CPU, run on the worker threads with
-            # one thread per pass (their rows are then the same for any thread count).
-            # Small ones run in the calling thread in passes as large as possible: split
-            # over workers, their passes would cost more in fixed overhead than they gain.
-            large = wanted >= _POOL_MIN_PASSES * per_pass
-            if large:
-                passes = _plan_passes(wanted // batch, per_pass // batch)[:_PASSES_PER_ROUND]
-                passes = [batch * b for b in passes]
-            else:
-                passes = [per_pass] * (wanted // per_pass) + [wanted % per_pass] * bool(
-                    wanted % per_pass
-                )
-            seeds = torch.randint(0, 2**62, (len(passes),), generator=seeder).tolist()
-            if pool is not None and large:
-                results = list(pool.map(one_pass, passes, seeds))
-            else:
-                results = [one_pass(r, sd) for r, sd in zip(passes, seeds)]
-            for rows, (codes, values) in zip(passes, results):
-                kept_codes.append(codes)
-                kept_values.append(values)
-                have += codes.shape[1]
-                made += rows
-        # back to one row per generated row (Fortran-ordered arrays: one column each)
-        codes = torch.cat(kept_codes, 1)[:, :n].cpu().numpy().T
-        values = torch.cat(kept_values, 1)[:, :n].cpu().numpy().T
-        return codes, values
-
-    def _count(self, span, index: int) -> int:
-        info = next(i for i in self.transformer_.infos_ if i.name == span.column)
-        return info.counts[index] if span.role == "category" else info.missing_counts[index]
-
     # ------------------------------------------------------------ persist
-    def save(self, path: str) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Write the fitted model to ``path`` (safetensors weights + JSON, no pickle)."""
-        from .persistence import save_model
-
         self._check_fitted()
-        save_model(self, path)
+        params = self.get_params()
+        params["random_state"] = None  # a Generator is not JSON; the fitted state is saved instead
+        params["device"] = str(params["device"])
+        for key in ("generator_dim", "discriminator_dim", "betas"):
+            params[key] = list(params[key])
+        doc = {
+            "class": type(self).__name__,
+            "params": params,
+            "metadata": self.metadata_.to_dict(),
+            "transformer": self.transformer_.to_dict(),
+            "n_rows": self.n_rows_,
+            "precision": self.precision_,
+            "loss_history": self.loss_history_.to_dict(orient="list"),
+            "extra": ({} if self.privacy_ledger_ is None
+                      else {"privacy_ledger": self.privacy_ledger_.to_dict()}),
+        }
+        tensors = {f"generator.{k}": t for k, t in self.generator_.state_dict().items()}
+        tensors["sample_rng_state"] = self.sample_rng_.get_state()
+        write_model(path, doc, tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str | torch.device = "auto") -> "Synthesizer":
+        """Load a model written by :meth:`save` (see :func:`tabgan.load`)."""
+        doc, tensors = read_model(path)
+        try:
+            return cls._from_state(doc, tensors, device)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ModelFileError(
+                f"{os.fspath(path)!r} is an incomplete or corrupt tabgan model: {exc}"
+            ) from exc
+
+    @classmethod
+    def _from_state(
+        cls, doc: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], device: str | torch.device
+    ) -> "Synthesizer":
+        from .privacy.ledger import PrivacyLedger
+
+        params = dict(doc["params"])
+        for key in ("generator_dim", "discriminator_dim", "betas"):
+            params[key] = tuple(params[key])
+        # files written before ema_decay existed hold the last weights, not an average:
+        # say so rather than report the new default
+        params.setdefault("ema_decay", None)
+        synth = cls(**params)
+        dev = v.resolve_device(device)
+        synth.device = str(dev) if device != "auto" else params["device"]
+
+        metadata = Metadata.from_dict(doc["metadata"])
+        transformer = DataTransformer.from_dict(doc["transformer"], metadata=metadata)
+        precision = doc.get("precision", "float32")
+        if precision not in ("float32", "bfloat16"):
+            raise ValueError(f"unknown precision {precision!r}")
+        generator = build_generator(synth.get_params(), transformer.layout_, dev, precision)
+        state = {k[len("generator.") :]: t for k, t in tensors.items() if k.startswith("generator.")}
+        generator.load_state_dict(state, strict=True)
+
+        synth.metadata_ = metadata
+        synth.transformer_ = transformer
+        synth.generator_ = generator.eval()
+        synth.loss_history_ = pd.DataFrame(doc["loss_history"])
+        synth.device_ = dev
+        synth.precision_ = precision
+        synth.n_rows_ = int(doc["n_rows"])
+        gen = torch.Generator(device=dev)
+        try:
+            gen.set_state(tensors["sample_rng_state"])
+        except RuntimeError:
+            # state written on another device type: start a fresh, seeded stream
+            gen.manual_seed(int(np.frombuffer(tensors["sample_rng_state"].numpy()[:8], np.int64)[0]))
+        synth.sample_rng_ = gen
+        extra = doc.get("extra", {})
+        if "privacy_ledger" in extra:
+            ledger = PrivacyLedger.from_dict(extra["privacy_ledger"])
+            synth.privacy_ledger_ = ledger
+            synth.epsilon_, synth.delta_ = ledger.epsilon, ledger.delta
+        else:
+            synth.epsilon_, synth.delta_, synth.privacy_ledger_ = math.inf, 1.0, None
+        return synth
 
 
-def _plan_passes(batches: int, most: int) -> list[int]:
-    """Split ``batches`` training-sized batches into passes of at most ``most`` batches,
-    as even as possible, in a number of passes that is a multiple of 4 where there are
-    enough batches (so that 2 or 4 workers share them evenly). The split depends on the
-    work alone, never on the thread count, so neither do the rows."""
-    count = max(-(-batches // most), min(4, batches))
-    count = min(batches, -(-count // 4) * 4)
-    base, extra = divmod(batches, count)
-    return [base + 1] * extra + [base] * (count - extra)
+def load(path: str | os.PathLike, *, device: str | torch.device = "auto") -> Synthesizer:
+    """Load a model written by :meth:`Synthesizer.save`.
 
-
-def _native_share(n_condition_columns: int) -> float:
-    """The share of generated rows given the conditioned category in conditional sampling:
-    the rate at which training's sampler picks one column (one over their number), kept
-    between 10 % (effort) and 50 % (a run of rows must not share one condition)."""
-    return min(0.5, max(0.1, 1.0 / max(n_condition_columns, 1)))
-
-
-def _rows_per_pass(device: torch.device, batch: int) -> int:
-    return _SAMPLE_ROWS_PER_PASS_CUDA if device.type == "cuda" else _SAMPLE_ROWS_PER_PASS_CPU
-
-
-def _condition_counts(transformer: DataTransformer) -> list[list[int]]:
-    by_name = {info.name: info for info in transformer.infos_}
-    return [
-        list(by_name[s.column].counts if s.role == "category" else by_name[s.column].missing_counts)
-        for s in transformer.layout_.condition_spans
-    ]
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(isinstance(value, float) and math.isnan(value)) or value is pd.NA
-    except TypeError:
-        return False
-
+    Raises :class:`tabgan.ModelFileError` if the file is not a tabgan model, is
+    corrupt, or was written by an incompatible format version.
+    """
+    return Synthesizer.load(path, device=device)

@@ -1,5 +1,12 @@
 """The training loop of the conditional GAN: one discriminator step, one generator step.
 
+A step reads top to bottom (:meth:`Trainer.train_step`): generate a batch, update the
+critic on it (:meth:`Trainer.discriminator_step`), update the generator against the
+updated critic (:meth:`Trainer.generator_step`), move the weight average. The critic's
+gradients come from :mod:`tabgan.critic` (by hand, or by autograd for a spectrally
+normalised critic: one interface); the private trainer
+(:mod:`tabgan.privacy.dp_training`) replaces the critic's step and nothing else.
+
 Everything a step needs lives on the training device: the encoded table,
 the sampler's index tensors, the networks. Losses are accumulated as device
 tensors and read once per epoch, so a step never waits for the host.
@@ -7,15 +14,15 @@ tensors and read once per epoch, so a step never waits for the host.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch.nn import functional as F
 
-from .critic import CriticPass
+from .critic import Discriminator, critic_gradients
 from .errors import TrainingError
 from .layout import Layout, SegmentIndex
-from .networks import Discriminator, Generator, compute_in
+from .networks import Generator, compute_in
 from .sampler import ConditionalSampler
 
 __all__ = ["TrainConfig", "Trainer", "activate"]
@@ -108,7 +115,10 @@ class Trainer:
         sampler: ConditionalSampler,
         data: torch.Tensor,
         rng: torch.Generator,
+        regularizer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
+        """``regularizer(raw, flat)``: an extra term of the generator's loss, from its raw
+        output and the conditions' flat indices (the private fit's marginal matching)."""
         self.cfg = config
         self.layout = layout
         self.G = generator_net
@@ -139,9 +149,9 @@ class Trainer:
             fused=fused,
         )
         self.D.generator = rng
-        self._critic_params = [p for p in self.D.parameters() if p.requires_grad]
-        #: the critic's updates written out by hand (None: autograd, for spectral norm)
-        self.critic_pass = CriticPass(self.D) if CriticPass.supports(self.D) else None
+        #: how the critic is differentiated: by hand, or by autograd (spectral norm)
+        self.critic_pass = critic_gradients(self.D)
+        self.regularizer = regularizer
         #: the generator's weights (detached views) and their exponential moving average
         #: (see average_step); the trained weights are set aside while the generator
         #: holds the average, between run() calls
@@ -162,28 +172,6 @@ class Trainer:
         cond, flat = self.sampler.sample_condition(batch, self.rng, original=original)
         raw = self.G(self._noise(batch), flat if self.sampler.n_columns else None)
         return activate(raw, self.seg, self.cfg.tau, self.rng), raw, cond, flat
-
-    def _critic_loss(self, real_score: torch.Tensor, fake_score: torch.Tensor) -> torch.Tensor:
-        if self.cfg.loss == "wgan-gp":
-            return fake_score.mean() - real_score.mean()
-        smooth = 1.0 - self.cfg.label_smoothing
-        return F.binary_cross_entropy_with_logits(
-            real_score, torch.full_like(real_score, smooth)
-        ) + F.binary_cross_entropy_with_logits(fake_score, torch.zeros_like(fake_score))
-
-    def gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        pac = self.D.pac
-        alpha = torch.rand(real.shape[0] // pac, 1, 1, generator=self.rng, device=self.device)
-        alpha = alpha.expand(-1, pac, real.shape[1]).reshape(real.shape)
-        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        score = self.D(mixed)
-        (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-        norm = grad.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
-        return ((norm - 1.0) ** 2).mean()
-
-    def generator_regularizer(self, raw: torch.Tensor, flat: torch.Tensor) -> torch.Tensor | None:
-        """An extra term of the generator's loss (none here; the private trainer adds one)."""
-        return None
 
     # --------------------------------------------------------------- steps
     #: generate one batch per step and use it for both updates (see train_step)
@@ -227,22 +215,9 @@ class Trainer:
             real = self.data[self.sampler.sample_rows(flat[perm], self.rng)]
             real_in = torch.cat([real, cond[perm]], dim=1)
             fake_in = torch.cat([fake, cond], dim=1)
-        if self.critic_pass is not None:
-            return self._discriminator_step_by_hand(real_in, fake_in)
-        loss = self._critic_loss(self.D(real_in), self.D(fake_in))
-        if self.cfg.gp_weight > 0:
-            loss = loss + self.cfg.gp_weight * self.gradient_penalty(real_in, fake_in)
-        # gradients for the critic's weights only: backward() would also fill the
-        # interpolates' gradient (a leaf), a product with the largest layer for nothing
-        params = self._critic_params
-        for p, g in zip(params, torch.autograd.grad(loss, params)):
-            p.grad = g
-        self.opt_d.step()
-        return loss.detach()
-
-    def _discriminator_step_by_hand(self, real_in: torch.Tensor, fake_in: torch.Tensor) -> torch.Tensor:
         cfg = self.cfg
-        alpha = None  # drawn only with a penalty, as gradient_penalty draws it
+        self.D.power_iteration()  # spectral norm: u, v move on once per update
+        alpha = None  # drawn only with a penalty
         if cfg.gp_weight > 0:
             alpha = torch.rand(real_in.shape[0] // self.D.pac, 1, generator=self.rng, device=self.device)
         grads, loss = self.critic_pass.update_gradients(
@@ -255,30 +230,22 @@ class Trainer:
         return loss
 
     def _adversarial_loss(self, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """The critic's verdict on the generated rows, differentiable in ``fake``."""
-        if self.critic_pass is not None:
-            # the critic's input gradient by hand; its weights need none here
-            value, grad = self.critic_pass.input_gradient(
-                torch.cat([fake.detach(), cond], dim=1), self.rng, loss=self.cfg.loss
-            )
-            # the value of `value`, with gradient `grad` with respect to `fake`
-            linear = (fake * grad[:, : fake.shape[1]]).sum()
-            return value + (linear - linear.detach())
-        self.D.requires_grad_(False)
-        score = self.D(torch.cat([fake, cond], dim=1))
-        self.D.requires_grad_(True)
-        if self.cfg.loss == "wgan-gp":
-            return -score.mean()
-        return F.binary_cross_entropy_with_logits(score, torch.ones_like(score))
+        """The critic's verdict on the generated rows, differentiable in ``fake``: the
+        critic's input gradient (its weights need none here) carried into ``fake``."""
+        value, grad = self.critic_pass.input_gradient(
+            torch.cat([fake.detach(), cond], dim=1), self.rng, loss=self.cfg.loss
+        )
+        # the value of `value`, with gradient `grad` with respect to `fake`
+        linear = (fake * grad[:, : fake.shape[1]]).sum()
+        return value + (linear - linear.detach())
 
     def generator_step(self, batch=None) -> torch.Tensor:
         fake, raw, cond, flat = self._fake(self.cfg.batch_size) if batch is None else batch
         loss = self._adversarial_loss(fake, cond)
         if self.sampler.n_columns:
             loss = loss + condition_loss(raw, self.seg, flat, self.col_segment)
-        extra = self.generator_regularizer(raw, flat)
-        if extra is not None:
-            loss = loss + extra
+        if self.regularizer is not None:
+            loss = loss + self.regularizer(raw, flat)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()

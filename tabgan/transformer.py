@@ -8,18 +8,21 @@ one-hot encoded. Missing values are modelled: a two-way "missing" indicator
 for numeric columns, a category of their own for discrete columns.
 
 Everything is vectorised over rows; the fitted state is plain numbers and
-lists, so it serialises to JSON (see :mod:`tabgan.persistence`).
+lists, so it serialises to JSON (:meth:`DataTransformer.to_dict`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import _validation as v
 from .columns import (
     MISSING,
     OTHER,
@@ -141,10 +144,27 @@ class DataTransformer:
         self.max_categories = max_categories
         self.point_share = point_share
 
+    _constraints = {
+        "n_modes": v.int_at_least(1),
+        "weight_threshold": v.real_in(0, 1, hi_open=True),
+        "max_gmm_samples": v.int_or_none_at_least(10),
+        "max_categories": v.int_at_least(2),
+        "point_share": v.Constraint(
+            lambda x: x is None or (v._is_real(x) and 0 < x <= 1), "None or a float in (0, 1]"
+        ),
+    }
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._constraints}
+
+    def _validate_params(self) -> None:
+        v.validate_params("DataTransformer", self.get_params(), self._constraints)
+
     # ------------------------------------------------------------------ fit
     def fit(
         self, df: pd.DataFrame, metadata: Metadata | None = None, *, rng: np.random.Generator
     ) -> "DataTransformer":
+        self._validate_params()
         check_dataframe(df)
         meta = metadata if metadata is not None else Metadata.detect(df)
         missing = [c for c in df.columns if c not in meta.columns]
@@ -195,6 +215,7 @@ class DataTransformer:
         released category drawn by its noisy frequency (nothing is kept about
         them).
         """
+        self._validate_params()
         infos: list[NumericInfo | DiscreteInfo] = []
         to_fit: list[tuple[NumericInfo, np.ndarray]] = []
         draws = self.max_gmm_samples or 10_000
@@ -343,6 +364,45 @@ class DataTransformer:
             elif len(info.categories) >= 2:
                 add(info.name, "category", len(info.categories))
         return Layout(tuple(spans))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted state as plain JSON types (the metadata apart: see
+        :meth:`from_dict`)."""
+        self._check_fitted()
+        return {
+            "settings": self.get_params(),
+            "columns": self.columns_,
+            "infos": [{"type": type(i).__name__, **dataclasses.asdict(i)} for i in self.infos_],
+            "layout": self.layout_.to_list(),
+            "private": bool(self.private_),
+        }
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any], *, metadata: Metadata) -> "DataTransformer":
+        """The fitted transformer that :meth:`to_dict` wrote, with its ``metadata``."""
+        kinds = {"NumericInfo": NumericInfo, "DiscreteInfo": DiscreteInfo}
+        tr = cls(**state["settings"])
+        infos: list[NumericInfo | DiscreteInfo] = []
+        for item in state["infos"]:
+            item = dict(item)
+            infos.append(kinds[item.pop("type")](**item))
+        tr.metadata_ = metadata
+        tr.columns_ = list(state["columns"])
+        tr.infos_ = infos
+        tr.layout_ = Layout.from_list(state["layout"])
+        tr.private_ = bool(state.get("private", False))
+        return tr
+
+    def condition_counts(self) -> list[list[int]]:
+        """Per condition span of the layout (see :attr:`Layout.condition_spans`), the rows
+        of each category: what training-by-sampling and conditional generation draw by."""
+        self._check_fitted()
+        by_name = {info.name: info for info in self.infos_}
+        return [
+            list(by_name[s.column].counts if s.role == "category"
+                 else by_name[s.column].missing_counts)
+            for s in self.layout_.condition_spans
+        ]
 
     # ------------------------------------------------------------ transform
     def _check_fitted(self) -> None:

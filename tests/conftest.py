@@ -53,7 +53,8 @@ def tiny_networks(*, n: int = 200, seed: int = 0, critic=(16,), pac: int = 1, **
 
     import torch
 
-    from tabgan.networks import Discriminator, Generator, init_weights, materialize
+    from tabgan.critic import Discriminator
+    from tabgan.networks import Generator, init_weights, materialize
     from tabgan.transformer import DataTransformer
 
     cpu = torch.device("cpu")

@@ -9,8 +9,8 @@ import torch
 from torch.nn import functional as F
 
 from tabgan import Synthesizer
-from tabgan.critic import CriticPass
-from tabgan.networks import Discriminator, init_weights, materialize
+from tabgan.critic import AutogradPass, CriticPass, Discriminator
+from tabgan.networks import init_weights, materialize
 
 from .conftest import TINY, make_mixed
 
@@ -185,18 +185,17 @@ def test_spectral_norm_critic_is_left_to_autograd():
     dict(loss="wgan-gp"), dict(loss="gan"), dict(gp_weight=0.0), dict(discriminator_steps=2),
 ])
 def test_training_by_hand_matches_autograd_training(monkeypatch, extra):
-    """Without dropout both paths draw the same random numbers, so whole fits agree."""
+    """Both ways draw the same random numbers (dropout masks included), so whole fits agree."""
     from tabgan import training
 
     df = make_mixed()
     kw = dict(TINY, random_state=0, precision="float32", **extra)
-    monkeypatch.setattr(Discriminator, "__init__", _no_dropout(Discriminator.__init__))
     by_hand = Synthesizer(**kw).fit(df)
     original = training.Trainer.__init__
 
     def autograd_only(self, **k):
         original(self, **k)
-        self.critic_pass = None
+        self.critic_pass = AutogradPass(self.D)
 
     monkeypatch.setattr(training.Trainer, "__init__", autograd_only)
     by_autograd = Synthesizer(**kw).fit(df)
@@ -207,13 +206,6 @@ def test_training_by_hand_matches_autograd_training(monkeypatch, extra):
         torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-4, msg=name)
     pd.testing.assert_frame_equal(by_hand.sample(50, random_state=1)[["color"]],
                                   by_autograd.sample(50, random_state=1)[["color"]])
-
-
-def _no_dropout(init):
-    def wrapped(self, *args, **kwargs):
-        kwargs["dropout"] = 0.0
-        init(self, *args, **kwargs)
-    return wrapped
 
 
 def test_fit_uses_the_hand_written_critic(monkeypatch):

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tabgan.networks import Discriminator, Generator, init_weights, materialize
+from tabgan.critic import Discriminator
+from tabgan.networks import Generator, init_weights, materialize
 
 
 def build(factory, seed=0):

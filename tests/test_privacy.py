@@ -330,7 +330,7 @@ def test_private_fit_with_nonprivate_defaults_warns(monkeypatch):
     def stop(*args, **kwargs):
         raise RuntimeError("stop after the warning")
 
-    monkeypatch.setattr("tabgan.privacy.preprocessing.private_metadata", stop)
+    monkeypatch.setattr("tabgan.privacy.fitting.private_metadata", stop)
     df = pd.DataFrame({"a": ["x", "y"] * 50})
     with _pytest.warns(UserWarning, match="recommends epochs=30"):
         with _pytest.raises(RuntimeError, match="stop after"):

@@ -7,14 +7,13 @@ import pytest
 import torch
 
 from tabgan.privacy.dp_training import (
-    CriticFunction,
+    MarginalMatching,
     PrivacyConfig,
     PrivateTrainer,
     clipped_gradient_sum,
     per_sample_gradients,
 )
 from tabgan.sampler import ConditionalSampler
-from tabgan.synthesizer import _condition_counts
 from tabgan.training import TrainConfig
 from tabgan.transformer import DataTransformer
 
@@ -32,7 +31,7 @@ def make_trainer(*, gp_weight=10.0, noise=1.0, clip=1.0, q=0.2, seed=0, n=200, l
         discriminator_lr=1e-2, generator_decay=0.0, discriminator_decay=0.0, betas=(0.5, 0.9),
         discriminator_steps=1, loss=loss, gp_weight=gp_weight, label_smoothing=0.0, tau=0.2,
     )
-    sampler = ConditionalSampler(t.layout, _condition_counts(t.transformer), device=CPU)
+    sampler = ConditionalSampler(t.layout, t.transformer.condition_counts(), device=CPU)
     return PrivateTrainer(
         privacy=PrivacyConfig(sample_rate=q, noise_multiplier=noise, max_grad_norm=clip, steps=10),
         config=cfg, layout=t.layout, generator_net=t.G, discriminator=t.D, sampler=sampler,
@@ -50,8 +49,8 @@ def test_clipped_per_row_gradients_match_torch_func_and_include_the_penalty(spec
     """The fast (ghost) clipping equals clipping torch.func's per-row gradients, which take the
     penalty's inner gradient per row."""
     trainer = make_trainer(gp_weight=gp, loss=loss, spectral_norm=spectral_norm)
-    critic = trainer.critic
-    critic.refresh()
+    critic = trainer.D
+    critic.power_iteration()
     with torch.no_grad():
         batch = trainer.private_batch()
     n = len(batch[0])
@@ -73,15 +72,31 @@ def test_clipped_per_row_gradients_match_torch_func_and_include_the_penalty(spec
         assert not torch.allclose(norms, norms_no_gp)
 
 
-def test_functional_critic_is_the_discriminator():
-    trainer = make_trainer(dropout=0.0)
-    x = torch.randn(30, trainer.D.hidden[0].in_features)
-    critic = CriticFunction(trainer.D)
-    torch.testing.assert_close(critic.score(x, critic.weights(), None), trainer.D(x))
-    sn = make_trainer(spectral_norm=True, dropout=0.0)
-    sn.D.eval()
-    critic = CriticFunction(sn.D)
-    torch.testing.assert_close(critic.score(x, critic.weights(), None), sn.D(x))
+@pytest.mark.parametrize("spectral_norm", [False, True])
+@pytest.mark.parametrize("loss,gp", [("wgan-gp", 10.0), ("gan", 5.0)])
+def test_per_row_gradients_sum_to_the_batch_gradients_of_the_same_critic(spectral_norm, loss, gp):
+    """The third way to differentiate the one critic: summed over the pairs, the private
+    per-row gradients (unclipped) are the batch gradients that training differentiates by
+    hand and by autograd, with the same dropout masks (pac = 1)."""
+    from tabgan.critic import AutogradPass, CriticPass
+
+    trainer = make_trainer(gp_weight=gp, loss=loss, spectral_norm=spectral_norm)
+    trainer.D.power_iteration()
+    with torch.no_grad():
+        real, fake, mixed, masks = trainer.private_batch()
+    n = len(real)
+    kw = dict(loss=loss, smooth=1.0, gp_weight=gp)
+    sums, _, _ = clipped_gradient_sum(trainer.D, real, fake, mixed, masks, max_grad_norm=1e9, **kw)
+    # each pair's interpolate is mixed = alpha * real + (1 - alpha) * fake: read alpha back
+    far = (real - fake).abs().argmax(1, keepdim=True)
+    alpha = (mixed - fake).gather(1, far) / (real - fake).gather(1, far)
+    joined = [torch.cat(parts) for parts in zip(*masks)]
+    passes = [AutogradPass(trainer.D)] + ([] if spectral_norm else [CriticPass(trainer.D)])
+    for way in passes:
+        way._masks = lambda rows, dtype, generator: joined
+        grads, _ = way.update_gradients(real, fake, alpha, None, **kw)
+        for got, ref in zip(sums, grads):
+            torch.testing.assert_close(got.view_as(ref) / n, ref, rtol=1e-4, atol=1e-5)
 
 
 def test_gradient_penalty_weight_changes_the_private_update():
@@ -102,7 +117,7 @@ def test_no_real_data_term_escapes_clipping():
         trainer = make_trainer(gp_weight=gp, noise=0.0, clip=1e-3, seed=5)
         trainer.opt_d.original_optimizer.step = lambda: None  # keep the gradients, skip Adam
         trainer.discriminator_step()
-        grad = torch.cat([p.grad.flatten() for p in trainer.critic.parameters])
+        grad = torch.cat([p.grad.flatten() for p in trainer.D.weight_parameters()])
         bound = 1e-3 * trainer.batch_sizes[-1] / (0.2 * 200)
         assert 0 < grad.norm() <= bound * (1 + 1e-4)
 
@@ -112,7 +127,7 @@ def test_noise_is_added_with_the_calibrated_scale():
     trainer = make_trainer(noise=50.0, clip=1e-3, seed=7)
     trainer.opt_d.original_optimizer.step = lambda: None  # keep the gradients, skip Adam
     trainer.discriminator_step()
-    noise = torch.cat([p.grad.flatten() for p in trainer.critic.parameters])
+    noise = torch.cat([p.grad.flatten() for p in trainer.D.weight_parameters()])
     expected = 50.0 * 1e-3 / (0.2 * 200)  # sigma * C / expected batch size
     # the clipped signal has norm <= C (about C / 30 per coordinate): noise dominates
     assert noise.std().item() == pytest.approx(expected, rel=0.1)
@@ -162,16 +177,15 @@ def test_marginal_matching_uses_released_frequencies():
     total = torch.zeros(s.n_columns).index_add_(0, s.column_of, counts)[s.column_of]
     logs = torch.log1p(counts)
     log_total = torch.zeros(s.n_columns).index_add_(0, s.column_of, logs)[s.column_of]
-    # reweighting training (log-frequency) conditions gives the noisy frequencies
-    torch.testing.assert_close(trainer.cond_weight * logs / log_total, counts / total)
-    assert trainer.generator_regularizer(torch.randn(8, trainer.layout.width),
-                                         torch.zeros(8, dtype=torch.long)) is None  # no targets
+    assert trainer.regularizer is None  # a trainer given no term adds none
     from tabgan.privacy.dp_training import marginal_targets
 
     df = make_mixed(200)
     tr = DataTransformer().fit(df, rng=np.random.default_rng(0))
-    trainer.marginals = marginal_targets(tr, trainer.layout)
+    matching = MarginalMatching(marginal_targets(tr, trainer.layout), s, trainer.seg)
+    # reweighting training (log-frequency) conditions gives the noisy frequencies
+    torch.testing.assert_close(matching.cond_weight * logs / log_total, counts / total)
     with torch.no_grad():
         _, raw, _, flat = trainer._fake(64)
-    kl = trainer.generator_regularizer(raw, flat)
+    kl = matching(raw, flat)
     assert kl.ndim == 0 and torch.isfinite(kl) and kl >= 0

@@ -5,7 +5,6 @@ import pandas as pd
 import torch
 
 from tabgan.sampler import ConditionalSampler
-from tabgan.synthesizer import _condition_counts
 from tabgan.transformer import DataTransformer
 
 
@@ -20,7 +19,7 @@ def setup(log_frequency=True):
     )
     tr = DataTransformer().fit(df, rng=r)
     data = torch.from_numpy(tr.transform(df, rng=r))
-    s = ConditionalSampler(tr.layout_, _condition_counts(tr), device=torch.device("cpu"),
+    s = ConditionalSampler(tr.layout_, tr.condition_counts(), device=torch.device("cpu"),
                            log_frequency=log_frequency).attach_rows(data)
     return tr, data, s
 
@@ -43,7 +42,7 @@ def test_log_frequency_and_original_distributions():
     g = torch.Generator().manual_seed(0)
     _, flat = s.sample_condition(200_000, g)
     freq = torch.bincount(flat, minlength=5).double() / 200_000
-    counts = np.array(_condition_counts(tr)[0], dtype=float)
+    counts = np.array(tr.condition_counts()[0], dtype=float)
     expected_a = np.log1p(counts) / np.log1p(counts).sum() / 2  # column a drawn half the time
     np.testing.assert_allclose(freq[:3].numpy(), expected_a, atol=0.005)
     _, flat = s.sample_condition(200_000, g, original=True)

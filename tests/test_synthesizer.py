@@ -252,7 +252,7 @@ def test_conditions_are_exact(adult):
 def test_conditions_do_not_fill_whole_batch_norm_runs(adult):
     """Batch norm removes what every row of a run shares: the conditioned category must go
     to a share of each run's rows only, the others drawing conditions as usual."""
-    from tabgan.synthesizer import _native_share
+    from tabgan.generation import _native_share
 
     synth = fit_tiny(adult, epochs=1)
     seen = []
@@ -354,6 +354,8 @@ def test_unreachable_condition_stops_with_error(mixed):
     red = synth.transformer_.infos_[2].categories.index("red")
 
     class AlwaysRed(torch.nn.Module):
+        noise_dim = synth.embedding_dim
+
         def infer(self, x, cond=None, group=None, workspace=None, plan=None):
             out = torch.zeros(x.shape[0], layout.width)
             out[:, span.start + red] = 50.0
@@ -478,10 +480,10 @@ def test_make_mixed_helper_is_seeded():
 
 def test_many_batches_per_generator_pass(mixed, monkeypatch):
     """The CUDA sampling path (several training-sized batches per pass), run on the CPU."""
-    from tabgan import synthesizer as module
+    from tabgan import generation
 
     synth = fit_tiny(mixed)
-    monkeypatch.setattr(module, "_rows_per_pass", lambda device, batch: 4 * batch)
+    monkeypatch.setattr(generation, "_rows_per_pass", lambda device: 4 * synth.batch_size)
     out = synth.sample(333, random_state=0)
     assert len(out) == 333 and list(out.columns) == list(mixed.columns)
     pd.testing.assert_frame_equal(out, synth.sample(333, random_state=0))
@@ -491,7 +493,7 @@ def test_many_batches_per_generator_pass(mixed, monkeypatch):
 
 @pytest.mark.parametrize("batches,most", [(1, 8), (3, 8), (10, 8), (66, 8), (2000, 8), (5, 1)])
 def test_passes_split_the_work_evenly(batches, most):
-    from tabgan.synthesizer import _plan_passes
+    from tabgan.generation import _plan_passes
 
     passes = _plan_passes(batches, most)
     assert sum(passes) == batches and max(passes) <= most

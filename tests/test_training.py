@@ -8,7 +8,6 @@ import torch
 
 from tabgan import Synthesizer
 from tabgan.sampler import ConditionalSampler
-from tabgan.synthesizer import _condition_counts
 from tabgan.training import TrainConfig, Trainer
 
 from .conftest import TINY, tiny_networks
@@ -24,7 +23,7 @@ def make_trainer(ema_decay, *, n=200, seed=0):
         loss="wgan-gp", gp_weight=10.0, label_smoothing=0.0, tau=0.2, ema_decay=ema_decay,
     )
     sampler = ConditionalSampler(
-        t.layout, _condition_counts(t.transformer), device=CPU
+        t.layout, t.transformer.condition_counts(), device=CPU
     ).attach_rows(t.data)
     return Trainer(config=cfg, layout=t.layout, generator_net=t.G, discriminator=t.D,
                    sampler=sampler, data=t.data, rng=t.rng)

@@ -32,9 +32,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from ..critic import (
+    Discriminator,
     critic_backward,
     critic_forward,
     fake_loss,
@@ -42,13 +42,13 @@ from ..critic import (
     real_loss,
     real_loss_derivative,
 )
-from ..layout import Layout
-from ..networks import Discriminator, compute_in
+from ..layout import Layout, SegmentIndex
+from ..sampler import ConditionalSampler
 from ..training import Trainer, activate
 from .ledger import LedgerEntry
 
 __all__ = [
-    "CriticFunction",
+    "MarginalMatching",
     "marginal_targets",
     "PrivacyConfig",
     "PrivateTrainer",
@@ -65,91 +65,13 @@ class PrivacyConfig:
     steps: int  # critic steps planned (the accountant's T)
 
 
-class CriticFunction:
-    """The critic as a pure function of its weights and explicit dropout masks (pac = 1).
-
-    Mirrors :class:`tabgan.networks.Discriminator.forward`; spectral
-    normalisation is ``W / (u^T W v)`` with the power-iteration vectors held
-    constant, as in ``torch.nn.utils.parametrizations.spectral_norm``.
-    """
-
-    def __init__(self, discriminator: Discriminator) -> None:
-        if discriminator.pac != 1:
-            raise ValueError("The private critic scores one row at a time (pac=1).")
-        self.D = discriminator
-        self.layers: list[nn.Linear] = [*discriminator.hidden, discriminator.last]
-        self.hidden_widths = [layer.out_features for layer in self.layers[:-1]]
-        self.parameters: list[nn.Parameter] = []
-        for layer in self.layers:
-            self.parameters += [self._weight_param(layer), layer.bias]
-        assert {id(p) for p in self.parameters} == {id(p) for p in discriminator.parameters()}
-
-    @staticmethod
-    def _weight_param(layer: nn.Linear) -> nn.Parameter:
-        if hasattr(layer, "parametrizations"):
-            return layer.parametrizations.weight.original
-        return layer.weight
-
-    @staticmethod
-    def _sn(layer: nn.Linear):
-        return layer.parametrizations.weight[0] if hasattr(layer, "parametrizations") else None
-
-    @torch.no_grad()
-    def refresh(self) -> None:
-        """One power iteration per spectrally normalised layer (reads weights only)."""
-        for layer in self.layers:
-            if self._sn(layer) is not None and self.D.training:
-                layer.weight  # noqa: B018 - the parametrization updates u, v when read in training
-
-    def weights(self, params: dict[str, torch.Tensor] | None = None) -> list[tuple]:
-        """Per layer ``(W_effective, b, sigma, u, v)``; ``sigma, u, v`` are None without SN.
-
-        ``params`` maps ``str(index)`` to replacement tensors (for ``torch.func``);
-        by default the live parameters are used (differentiable).
-        """
-        out = []
-        for i, layer in enumerate(self.layers):
-            w = self._weight_param(layer) if params is None else params[f"{i}.w"]
-            b = layer.bias if params is None else params[f"{i}.b"]
-            sn = self._sn(layer)
-            if sn is None:
-                out.append((w, b, None, None, None))
-            else:
-                u, v = sn._u.detach(), sn._v.detach()
-                sigma = torch.vdot(u, torch.mv(w, v))
-                out.append((w / sigma, b, sigma, u, v))
-        return out
-
-    def param_dict(self) -> dict[str, torch.Tensor]:
-        out = {}
-        for i, layer in enumerate(self.layers):
-            out[f"{i}.w"] = self._weight_param(layer).detach()
-            out[f"{i}.b"] = layer.bias.detach()
-        return out
-
-    def masks(self, rows: int, generator: torch.Generator) -> list[torch.Tensor] | None:
-        """Dropout masks (scaled), drawn like Discriminator.forward draws them."""
-        p = self.D.dropout
-        if not (self.D.training and p > 0):
-            return None
-        device = self.parameters[0].device
-        return [
-            (torch.rand(rows, w, generator=generator, device=device) >= p) / (1.0 - p)
-            for w in self.hidden_widths
-        ]
-
-    @staticmethod
-    def score(x: torch.Tensor, weights: list[tuple], masks: list[torch.Tensor] | None):
-        """The critic's score of rows ``x`` (``weights`` from :meth:`weights`)."""
-        return critic_forward(x, [w[:2] for w in weights], masks)[2]
-
-
 def _layer_terms(critic, real, fake, mixed, masks, *, loss, smooth, gp_weight):
     """Per layer: the per-pair gradient as outer-product pairs ``[(x_j, y_j)]`` and its bias.
 
     Also returns the generated rows' scores (for the loss history).
     """
-    weights = [tuple(t.detach() if t is not None else None for t in w) for w in critic.weights()]
+    with torch.no_grad():
+        weights = [tuple(t.detach() if t is not None else None for t in w) for w in critic.weights()]
     wb = [w[:2] for w in weights]
     masks_real, masks_fake, masks_mixed = masks
     a_r, g_r, s_r = critic_forward(real, wb, masks_real)
@@ -177,7 +99,7 @@ def _layer_terms(critic, real, fake, mixed, masks, *, loss, smooth, gp_weight):
 
 
 def clipped_gradient_sum(
-    critic: CriticFunction,
+    critic: Discriminator,
     real: torch.Tensor,
     fake: torch.Tensor,
     mixed: torch.Tensor,
@@ -188,8 +110,9 @@ def clipped_gradient_sum(
     gp_weight: float,
     max_grad_norm: float,
 ) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
-    """``sum_i clip(grad l(x_i, y_i))`` per critic parameter, the per-pair norms before
-    clipping, and the generated rows' scores.
+    """``sum_i clip(grad l(x_i, y_i))`` per critic parameter (in
+    :meth:`Discriminator.weight_parameters` order; the critic scores one row at a time,
+    pac = 1), the per-pair norms before clipping, and the generated rows' scores.
 
     ``masks`` holds the dropout masks of the real, generated and interpolated rows
     (each None, or one tensor per hidden layer). Pair ``i``'s term depends on its
@@ -218,7 +141,7 @@ def clipped_gradient_sum(
 
 
 def per_sample_gradients(
-    critic: CriticFunction,
+    critic: Discriminator,
     real: torch.Tensor,
     fake: torch.Tensor,
     mixed: torch.Tensor,
@@ -229,25 +152,28 @@ def per_sample_gradients(
     gp_weight: float,
 ) -> list[torch.Tensor]:
     """Per-pair gradients of ``l(x_i, y_i)`` by ``torch.func`` (``vmap`` of ``grad``, an
-    inner ``grad`` for the penalty), in ``critic.parameters`` order. The slow reference."""
+    inner ``grad`` for the penalty), in :meth:`Discriminator.weight_parameters` order. The
+    slow reference."""
     from torch.func import grad, vmap
 
     def one(m):
         return None if m is None else [t[None] for t in m]
 
+    def score(x, weights, masks):
+        return critic_forward(x, [w[:2] for w in weights], masks)[2]
+
     def pair_loss(params, x, y, z, mr, mf, mm):
         weights = critic.weights(params)
-        out = real_loss(critic.score(x[None], weights, one(mr)), loss, smooth).sum()
-        out = out + fake_loss(critic.score(y[None], weights, one(mf)), loss).sum()
+        out = real_loss(score(x[None], weights, one(mr)), loss, smooth).sum()
+        out = out + fake_loss(score(y[None], weights, one(mf)), loss).sum()
         if gp_weight > 0:
-            g = grad(lambda t: critic.score(t[None], weights, one(mm)).sum())(z)
+            g = grad(lambda t: score(t[None], weights, one(mm)).sum())(z)
             out = out + gp_weight * (g.norm() - 1.0) ** 2
         return out
 
-    params = critic.param_dict()
+    params = [p.detach() for p in critic.weight_parameters()]
     dims = (None, 0, 0, 0, *(None if m is None else 0 for m in masks))
-    per = vmap(grad(pair_loss), in_dims=dims)(params, real, fake, mixed, *masks)
-    return [per[f"{i}.{k}"] for i in range(len(critic.layers)) for k in ("w", "b")]
+    return list(vmap(grad(pair_loss), in_dims=dims)(params, real, fake, mixed, *masks))
 
 
 def marginal_targets(transformer, layout: Layout) -> torch.Tensor:
@@ -266,8 +192,48 @@ def marginal_targets(transformer, layout: Layout) -> torch.Tensor:
     return torch.cat(parts) if parts else torch.zeros(0)
 
 
+class MarginalMatching:
+    """The private generator's extra loss term: the KL divergence from the released
+    marginals to the generator's batch marginals.
+
+    For every softmax span (categories, Gaussian-mixture modes, missing indicators)
+    the batch's average category probabilities, reweighted from the training
+    conditions to the noisy frequencies, are pulled towards the released (noisy)
+    frequencies (:func:`marginal_targets`). Uses released statistics only:
+    post-processing, no privacy cost. Plugs into :class:`tabgan.training.Trainer` as
+    its ``regularizer``.
+    """
+
+    def __init__(self, targets: torch.Tensor, sampler: ConditionalSampler, seg: SegmentIndex) -> None:
+        self.targets, self.sampler, self.seg = targets, sampler, seg
+        self.cond_weight = self._condition_weights()
+
+    def _condition_weights(self) -> torch.Tensor:
+        """Per conditional slot: its probability under the noisy frequencies over its
+        probability under the training distribution (log-frequency, by default)."""
+        s = self.sampler
+        if not s.n_columns:
+            return torch.ones(1, device=s.device)
+
+        def slot_probs(cdf):  # padded per-column CDFs -> probability of each flat slot
+            cdf = torch.where(cdf > 1.5, 1.0, cdf)  # padding
+            p = torch.diff(cdf, dim=1, prepend=torch.zeros_like(cdf[:, :1]))
+            pos = torch.arange(len(s.column_of), device=s.device) - s.col_offset[s.column_of]
+            return p[s.column_of, pos]
+
+        p_train, p_orig = slot_probs(s.train_cdf), slot_probs(s.original_cdf)
+        return torch.where(p_train > 0, p_orig / p_train.clamp_min(1e-12), 0.0)
+
+    def __call__(self, raw: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
+        probs = activate(raw, self.seg, 1.0, None).index_select(1, self.seg.soft_cols)
+        w = self.cond_weight[flat] if self.sampler.n_columns else torch.ones_like(probs[:, 0])
+        mean = (w[:, None] * probs).sum(0) / w.sum().clamp_min(1e-12)
+        t = self.targets
+        return (t * (torch.log(t.clamp_min(1e-12)) - torch.log(mean.clamp_min(1e-12)))).sum()
+
+
 class PrivateTrainer(Trainer):
-    """:class:`tabgan.training.Trainer` with the critic trained by DP-SGD.
+    """:class:`tabgan.training.Trainer` with the critic's step replaced by DP-SGD.
 
     * real rows are Poisson-sampled: each joins a step independently with
       probability ``sample_rate`` (the batch size varies; its mean is ``batch_size``);
@@ -276,10 +242,11 @@ class PrivateTrainer(Trainer):
       noisy category frequencies, so both sides share one distribution and no
       row's conditioning depends on another row;
     * each real row is paired with one generated row; the pair's loss (both
-      scores and the penalty on their interpolate) is clipped, the sum noised
-      by Opacus, then Adam steps;
-    * the generator step never reads real data; it adds a marginal-matching
-      term that reads released frequencies only (:meth:`generator_regularizer`).
+      scores and the penalty on their interpolate) is clipped in float32 (a norm
+      underestimated in bfloat16 would let a row weigh more than ``max_grad_norm``),
+      the sum noised by Opacus, then Adam steps;
+    * the generator step is the plain trainer's and never reads real data; the
+      private fit gives it a :class:`MarginalMatching` term.
 
     Recorded losses are those of generated rows only (``discriminator_fake``):
     a loss on real rows would be an unaccounted release.
@@ -289,21 +256,13 @@ class PrivateTrainer(Trainer):
     #: the critic's batch is Poisson-sampled, so the generator's update draws its own
     reuse_fakes = False
 
-    def _mixed(self, net):
-        # the clipped per-row gradients are computed in float32 whatever the precision:
-        # a norm underestimated in bfloat16 would let a row weigh more than max_grad_norm
-        if net is self.D:
-            return compute_in(None, self.device)
-        return super()._mixed(net)
-
-    def __init__(
-        self, *, privacy: PrivacyConfig, marginals: torch.Tensor | None = None, **kwargs
-    ) -> None:
+    def __init__(self, *, privacy: PrivacyConfig, **kwargs) -> None:
         from opacus.optimizers import DPOptimizerFastGradientClipping
 
         super().__init__(**kwargs)
+        if self.D.pac != 1:
+            raise ValueError("The private critic scores one row at a time (pac=1).")
         self.privacy = privacy
-        self.critic = CriticFunction(self.D)
         self.opt_d = DPOptimizerFastGradientClipping(
             self.opt_d,
             noise_multiplier=privacy.noise_multiplier,
@@ -315,41 +274,6 @@ class PrivateTrainer(Trainer):
         self.steps_taken = 0
         self.batch_sizes: list[int] = []  # the Poisson batch size of every critic step
         self.own = self._own_categories(self.data)
-        self.marginals = marginals
-        self.cond_weight = self._condition_weights()
-
-    def _condition_weights(self) -> torch.Tensor:
-        """Per conditional slot: its probability under the noisy frequencies over its
-        probability under the training distribution (log-frequency, by default)."""
-        s = self.sampler
-        if not s.n_columns:
-            return torch.ones(1, device=self.device)
-
-        def slot_probs(cdf):  # padded per-column CDFs -> probability of each flat slot
-            cdf = torch.where(cdf > 1.5, 1.0, cdf)  # padding
-            p = torch.diff(cdf, dim=1, prepend=torch.zeros_like(cdf[:, :1]))
-            pos = torch.arange(len(s.column_of), device=self.device) - s.col_offset[s.column_of]
-            return p[s.column_of, pos]
-
-        p_train, p_orig = slot_probs(s.train_cdf), slot_probs(s.original_cdf)
-        return torch.where(p_train > 0, p_orig / p_train.clamp_min(1e-12), 0.0)
-
-    def generator_regularizer(self, raw: torch.Tensor, flat: torch.Tensor) -> torch.Tensor | None:
-        """KL from the released marginals to the generator's batch marginals.
-
-        For every softmax span (categories, Gaussian-mixture modes, missing
-        indicators) the batch's average category probabilities, reweighted from
-        the training conditions to the noisy frequencies, are pulled towards
-        the released (noisy) frequencies. Uses released statistics only:
-        post-processing, no privacy cost.
-        """
-        if self.marginals is None or not self.seg.soft_cols.numel():
-            return None
-        probs = activate(raw, self.seg, 1.0, None).index_select(1, self.seg.soft_cols)
-        w = self.cond_weight[flat] if self.sampler.n_columns else torch.ones_like(probs[:, 0])
-        mean = (w[:, None] * probs).sum(0) / w.sum().clamp_min(1e-12)
-        t = self.marginals
-        return (t * (torch.log(t.clamp_min(1e-12)) - torch.log(mean.clamp_min(1e-12)))).sum()
 
     def _own_categories(self, data: torch.Tensor) -> torch.Tensor:
         """(rows, condition columns): each row's flat conditional index in each column."""
@@ -382,22 +306,30 @@ class PrivateTrainer(Trainer):
         fake = torch.cat([fake, cond], dim=1)[:m]
         alpha = torch.rand(m, 1, generator=self.rng, device=self.device)
         mixed = alpha * real + (1.0 - alpha) * fake
-        masks = tuple(self.critic.masks(m, self.rng) for _ in range(3))
+        masks = tuple(self._old_masks(m) for _ in range(3))
         return real, fake, mixed, masks
 
-    def discriminator_step(self) -> torch.Tensor:
+    def _old_masks(self, rows):
+        p = self.D.dropout
+        if not (self.D.training and p > 0):
+            return None
+        return [(torch.rand(rows, layer.out_features, generator=self.rng, device=self.device) >= p) / (1.0 - p)
+                for layer in self.D.hidden]
+
+    def discriminator_step(self, batch=None) -> torch.Tensor:
+        """One DP-SGD step of the critic (its batch is its own: ``batch`` is unused)."""
         cfg = self.cfg
-        self.critic.refresh()
+        self.D.power_iteration()
         with torch.no_grad():
             real, fake, mixed, masks = self.private_batch()
         self.batch_sizes.append(real.shape[0])
         grads, _, fake_score = clipped_gradient_sum(
-            self.critic, real, fake, mixed, masks,
+            self.D, real, fake, mixed, masks,
             loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,
             max_grad_norm=self.privacy.max_grad_norm,
         )
         self.opt_d.zero_grad(set_to_none=True)
-        for p, g in zip(self.critic.parameters, grads):
+        for p, g in zip(self.D.weight_parameters(), grads):
             p.grad = g.view_as(p)
         self.opt_d.step()  # Opacus: + N(0, (noise_multiplier * C)^2), / expected batch size, Adam
         self.steps_taken += 1

@@ -1,0 +1,136 @@
+"""The private fit's steps, plugged into the one fit path (:func:`tabgan.fitting.fit`).
+
+Every read of the table is one entry of the privacy ledger: the column kinds come from
+declared metadata and dtypes (never from values), the transformer is fitted on noisy
+releases alone, and the critic is trained by DP-SGD. The budget is planned, and an
+impossible one refused, before any value is read.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import PrivacyError
+from ..fitting import FitMode, _transformer_settings
+from ..metadata import Metadata
+from ..training import Trainer
+from ..transformer import DataTransformer
+from . import accountant as acc
+from .dp_training import (
+    MarginalMatching,
+    PrivacyConfig,
+    PrivateTrainer,
+    marginal_targets,
+    training_entry,
+)
+from .ledger import LedgerEntry, PrivacyLedger
+from .preprocessing import (
+    needs_ranges,
+    private_metadata,
+    public_entry,
+    release_marginals,
+    release_ranges,
+)
+
+__all__ = ["PrivateFit"]
+
+
+class PrivateFit(FitMode):
+    """An ``(epsilon, delta)``-differentially private fit (see ``docs/privacy.md``)."""
+
+    private = True
+
+    @property
+    def pac(self) -> int:
+        return 1  # PacGAN would let one row reach a group of rows
+
+    def metadata(self, data: pd.DataFrame, declared) -> Metadata:
+        p = self.params
+        if p["epochs"] == 300 and p["batch_size"] == 500:
+            warnings.warn(
+                "epsilon is set but epochs and batch_size are the non-private CTGAN defaults "
+                "(300, 500): the budget is shared by about 300 x rows/500 noisy critic steps, "
+                "so each gets very little and quality suffers. docs/privacy.md recommends "
+                "epochs=30, batch_size=1000, "
+                "discriminator_dim=(64, 64), generator_lr=discriminator_lr=1e-3.",
+                UserWarning,
+                stacklevel=5,
+            )
+        n = len(data)
+        delta = p["delta"] if p["delta"] is not None else acc.default_delta(n)
+        if delta >= 1.0 / n:
+            raise PrivacyError(
+                f"delta={delta:.3g} is not below 1/n = {1.0 / n:.3g} for {n} rows: a mechanism "
+                "that publishes a random row outright meets such a delta. Leave delta=None "
+                f"(min(1e-5, 0.1/n) = {acc.default_delta(n):.3g}) or pass a smaller one."
+            )
+        meta = private_metadata(data, declared)
+        self.delta = delta
+        self.plan = acc.plan_budget(
+            float(p["epsilon"]), delta, preprocessing_share=p["preprocessing_share"],
+            need_ranges=needs_ranges(meta),
+        )
+        # training noise first: an impossible budget is refused before any data is read
+        self.sample_rate = min(1.0, p["batch_size"] / n)
+        self.steps = p["epochs"] * max(n // p["batch_size"], 1) * p["discriminator_steps"]
+        self.sigma = acc.noise_multiplier(
+            epsilon=self.plan.training[0], delta=self.plan.training[1],
+            sample_rate=self.sample_rate, steps=self.steps, accountant=p["accountant"],
+        )
+        return meta
+
+    def transformer(
+        self, data: pd.DataFrame, meta: Metadata, rng: np.random.Generator
+    ) -> tuple[DataTransformer, list[LedgerEntry]]:
+        """Preprocessing inside the budget: releases, then a transformer fitted on them alone."""
+        plan = self.plan
+        entries = [public_entry()]
+        ranges: dict = {}
+        if plan.ranges is not None:
+            ranges, entry = release_ranges(
+                data, meta, epsilon=plan.ranges[0], delta=plan.ranges[1], rng=rng
+            )
+            entries.append(entry)
+        releases, entry = release_marginals(
+            data, meta, ranges, epsilon=plan.marginals[0], delta=plan.marginals[1],
+            max_categories=self.params["max_categories"], rng=rng,
+        )
+        entries.append(entry)
+        transformer = DataTransformer(**_transformer_settings(self.params)).fit_released(
+            releases, meta, rng=rng
+        )
+        self.released = transformer
+        return transformer, entries
+
+    def trainer(self, **parts: Any) -> Trainer:
+        # the sampler keeps the noisy counts; real rows are never indexed by category
+        privacy = PrivacyConfig(
+            sample_rate=self.sample_rate, noise_multiplier=self.sigma,
+            max_grad_norm=float(self.params["max_grad_norm"]), steps=self.steps,
+        )
+        trainer = PrivateTrainer(privacy=privacy, **parts)
+        if trainer.seg.soft_cols.numel():
+            targets = marginal_targets(self.released, trainer.layout).to(trainer.device)
+            trainer.regularizer = MarginalMatching(targets, trainer.sampler, trainer.seg)
+        return trainer
+
+    def finish(
+        self, trainer: Trainer, entries: list[LedgerEntry]
+    ) -> tuple[float, float, PrivacyLedger]:
+        p = self.params
+        eps_train = acc.training_epsilon(
+            noise_multiplier=self.sigma, sample_rate=self.sample_rate,
+            steps=trainer.steps_taken, delta=self.plan.training[1], accountant=p["accountant"],
+        )
+        entries = [*entries, training_entry(
+            trainer, epsilon=eps_train, delta=self.plan.training[1], accountant=p["accountant"]
+        )]
+        ledger = PrivacyLedger(
+            entries=tuple(entries), target_epsilon=float(p["epsilon"]), target_delta=self.delta
+        )
+        return ledger.epsilon, ledger.delta, ledger
+
