@@ -306,15 +306,8 @@ class PrivateTrainer(Trainer):
         fake = torch.cat([fake, cond], dim=1)[:m]
         alpha = torch.rand(m, 1, generator=self.rng, device=self.device)
         mixed = alpha * real + (1.0 - alpha) * fake
-        masks = tuple(self._old_masks(m) for _ in range(3))
+        masks = tuple(self.D.masks(m, self.rng) for _ in range(3))  # float32, as the norms
         return real, fake, mixed, masks
-
-    def _old_masks(self, rows):
-        p = self.D.dropout
-        if not (self.D.training and p > 0):
-            return None
-        return [(torch.rand(rows, layer.out_features, generator=self.rng, device=self.device) >= p) / (1.0 - p)
-                for layer in self.D.hidden]
 
     def discriminator_step(self, batch=None) -> torch.Tensor:
         """One DP-SGD step of the critic (its batch is its own: ``batch`` is unused)."""
