@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,8 +38,11 @@ def test_inverse_transform_of_transform_is_identity(floats, data):
     x = np.array(floats)
     x[np.array(nan_mask)] = np.nan
     df = pd.DataFrame({"x": x, "i": np.array(ints, dtype=np.int64), "c": pd.Series(cats, dtype=object)})
-    with np.errstate(all="ignore"), pytest.warns(None) if False else _nowarn():
+    with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         _, enc, back = roundtrip(df)
+    # the only warnings are the designed ones, one per degenerate column, and no others
+    assert sorted(_warned_columns(caught)) == sorted(_degenerate_columns(df))
     assert enc.dtype == np.float32
     assert (back["i"] == df["i"]).all()
     assert back["i"].dtype == df["i"].dtype
@@ -51,16 +57,26 @@ def test_inverse_transform_of_transform_is_identity(floats, data):
     assert (back["c"][present] == df["c"][present]).all()
 
 
-class _nowarn:
-    def __enter__(self):
-        import warnings
+_DEGENERATE = re.compile(r"Column '(\w+)' (?:is constant|is entirely missing|has a single value);")
 
-        self._cm = warnings.catch_warnings()
-        self._cm.__enter__()
-        warnings.simplefilter("ignore")  # constant columns warn by design
 
-    def __exit__(self, *exc):
-        self._cm.__exit__(*exc)
+def _warned_columns(caught) -> list[str]:
+    names = []
+    for w in caught:
+        match = _DEGENERATE.match(str(w.message))
+        assert match and w.category is UserWarning, f"unexpected warning: {w.message!r}"
+        names.append(match.group(1))
+    return names
+
+
+def _degenerate_columns(df: pd.DataFrame) -> list[str]:
+    """Columns the transformer must warn about: numeric ones with at most one distinct
+    present value (constant or entirely missing), discrete ones with a single category
+    (missing counts as one)."""
+    out = [c for c in ("x", "i") if df[c].nunique(dropna=True) <= 1]
+    if df["c"].nunique(dropna=True) + int(df["c"].isna().any()) == 1:
+        out.append("c")
+    return out
 
 
 def test_layout_spans_cover_the_encoding():
