@@ -170,9 +170,42 @@ def test_missing_rates_are_estimated_privately():
     synth = fit_private(df, epsilon=3.0)
     info = next(i for i in synth.transformer_.infos_ if i.name == "x")
     assert info.has_missing and abs(info.missing_rate - 0.3) < 0.05
-    assert info.missing_counts[1] != int(df["x"].isna().sum()) or True  # noisy, may coincide
+    sigma = synth.privacy_ledger_["marginals"].details["sigma"]
+    assert sum(info.missing_counts) == len(df)
+    assert abs(info.missing_counts[1] - df["x"].isna().sum()) < 5 * sigma  # within the noise
     out = synth.sample(2000, random_state=0)
     assert 0.1 < out["x"].isna().mean() < 0.5
+
+
+def test_released_missing_counts_are_noisy_and_centred_on_the_truth():
+    """What a private fit stores as a numeric column's missing count is the true count plus
+    Gaussian noise of the ledger's sigma: it varies with the seed, around the truth."""
+    from tabgan.privacy.preprocessing import private_metadata, release_marginals
+    from tabgan.transformer import DataTransformer
+
+    df = table(3000)
+    df.loc[df.sample(frac=0.3, random_state=0).index, "x"] = np.nan
+    truth = int(df["x"].isna().sum())
+    meta = private_metadata(df, DECLARED)
+    stored = []
+    for seed in range(40):
+        releases, entry = release_marginals(
+            df, meta, {}, epsilon=0.3, delta=1e-6, max_categories=1000,
+            rng=np.random.default_rng(seed),
+        )
+        tr = DataTransformer(max_gmm_samples=200).fit_released(
+            releases, meta, rng=np.random.default_rng(seed)
+        )
+        info = next(i for i in tr.infos_ if i.name == "x")
+        assert sum(info.missing_counts) == len(df)
+        assert info.missing_rate == info.missing_counts[1] / len(df)
+        stored.append(info.missing_counts[1])
+    sigma = entry.details["sigma"]
+    assert sigma > 5  # the noise is large enough for the checks below to mean something
+    stored = np.array(stored)
+    assert len(set(stored)) > 20  # not the exact count, nor any fixed count
+    assert abs(stored.mean() - truth) < 4 * sigma / np.sqrt(len(stored)) + 0.5
+    assert 0.6 * sigma < stored.std() < 1.4 * sigma
 
 
 # --------------------------------------------------------------- refusals

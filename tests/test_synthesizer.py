@@ -401,6 +401,56 @@ def test_training_options_run(mixed, options):
     assert len(out) == 20
 
 
+@pytest.mark.parametrize("log_frequency", [True, False])
+def test_training_conditions_follow_log_frequency_or_frequency(monkeypatch, log_frequency):
+    """The conditions drawn while training pick a rare category by log-frequency (CTGAN's
+    recipe) or by its frequency, as asked."""
+    from tabgan.sampler import ConditionalSampler
+
+    drawn = []
+    real = ConditionalSampler.sample_index
+
+    def spy(self, batch, generator, *, original=False, **kw):
+        flat = real(self, batch, generator, original=original, **kw)
+        if not original:  # training draws, not generation
+            drawn.append(flat)
+        return flat
+
+    monkeypatch.setattr(ConditionalSampler, "sample_index", spy)
+    rare, common = 20, 380
+    df = pd.DataFrame({
+        "x": np.random.default_rng(0).normal(size=rare + common),
+        "c": np.random.default_rng(1).permutation(["b"] * rare + ["a"] * common).astype(object),
+    })
+    synth = fit_tiny(df, log_frequency=log_frequency)
+    assert [s.column for s in synth.transformer_.layout_.condition_spans] == ["c"]
+    flat = torch.cat(drawn)
+    share = float((flat == synth.transformer_.infos_[1].categories.index("b")).float().mean())
+    by_log = np.log1p(rare) / (np.log1p(rare) + np.log1p(common))  # about 0.31
+    by_freq = rare / (rare + common)  # 0.05
+    expected, other = (by_log, by_freq) if log_frequency else (by_freq, by_log)
+    assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / len(flat))
+    assert abs(share - other) > 0.15
+
+
+@pytest.mark.parametrize("spectral_norm", [True, False])
+def test_spectral_norm_option_normalises_every_critic_layer(mixed, spectral_norm):
+    from torch.nn.utils import parametrize
+
+    # one power iteration per critic update (as in Miyato et al.): 30 updates here
+    synth = fit_tiny(mixed, spectral_norm=spectral_norm, gp_weight=0.0, epochs=6)
+    layers = [m for m in synth.discriminator_.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(layers) == len(TINY["discriminator_dim"]) + 1
+    for layer in layers:
+        assert parametrize.is_parametrized(layer, "weight") == spectral_norm
+    # the effective weights (what forward uses) have largest singular value 1
+    top = [float(torch.linalg.matrix_norm(m.weight.detach(), ord=2)) for m in layers]
+    if spectral_norm:
+        np.testing.assert_allclose(top, 1.0, atol=0.05)
+    else:
+        assert max(abs(t - 1.0) for t in top) > 0.1
+
+
 def test_precision_is_resolved_recorded_and_kept_after_load(mixed, tmp_path):
     from tabgan._validation import fast_bfloat16
 
