@@ -55,7 +55,7 @@ from ._common import (
     positive_int,
     wilson_interval,
 )
-from .distance import MixedTypeDistance, _category_text, _numeric_values
+from .mixed_distance import MixedTypeDistance, _category_text, _numeric_values
 
 __all__ = ["SecretResult", "AttributeInferenceResult", "attribute_inference"]
 

@@ -11,7 +11,7 @@ Training Run", NeurIPS)
    the training table. Fit the synthesizer **once** on that table and sample.
 3. Score every canary by how much closer it is to the synthetic rows than to
    the real training rows: ``log(d_real + t) - log(d_syn + t)`` (distances of
-   :mod:`tabgan.audit.distance`, ``t = 1e-4``). Included canaries the
+   :mod:`tabgan.audit.mixed_distance`, ``t = 1e-4``). Included canaries the
    synthesizer memorised score high.
 4. Guess "in" for the ``k+`` highest scores and "out" for the ``k-`` lowest,
    abstain on the rest, and count the correct guesses ``v`` out of ``r``.
@@ -52,7 +52,7 @@ from scipy import optimize, special, stats
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import Metadata
 from ._common import RandomState, as_generator, check_tables, confidence_level, emit, positive_int
-from .distance import MixedTypeDistance, _numeric_values
+from .mixed_distance import MixedTypeDistance, _numeric_values
 
 __all__ = [
     "CanaryAuditResult",

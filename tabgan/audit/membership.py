@@ -10,7 +10,7 @@ for the second, a reference sample of real rows from the same population:
     The DOMIAS attack (van Breugel et al., 2023): score = log p_syn(x) - log p_ref(x),
     the log ratio of a kernel density fitted on the synthetic rows to one fitted
     on reference rows. Both densities use the kernel ``exp(-d(x, y) / h)`` on the
-    mixed-type distance of :mod:`tabgan.audit.distance`. The reference density
+    mixed-type distance of :mod:`tabgan.audit.mixed_distance`. The reference density
     uses ``h_ref`` = the median distance of a reference row to its closest other
     reference row, a smooth estimate of the population density from few rows;
     the synthetic density uses ``h_syn = h_ref / 10``, because overfitting shows
@@ -49,7 +49,8 @@ from ._common import (
     emit,
     positive_int,
 )
-from .distance import EncodedTable, MixedTypeDistance
+from .mixed_distance import MixedTypeDistance
+from .neighbors import EncodedTable
 
 __all__ = ["AttackResult", "MembershipResult", "membership_inference", "ATTACKS"]
 
