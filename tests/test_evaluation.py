@@ -1,4 +1,4 @@
-"""``evaluate`` and its report (tabgan/evaluation/evaluator.py, report.py, _html.py)."""
+"""``evaluate`` and its report (tabgan/evaluation/evaluator.py, report.py, _plots.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from tabgan.datasets import load_adult_sample
 from tabgan.errors import InvalidDataError, InvalidParameterError, TabganError
 from tabgan.evaluation import EvaluationReport, EvaluationWarning, evaluate
-from tabgan.evaluation._html import association_matrices
+from tabgan.evaluation._plots import association_matrices
 
 FAST = dict(detection_folds=2, detection_max_rows=300)
 
@@ -292,7 +292,9 @@ def test_to_html_is_one_self_contained_page(tmp_path, unrelated_report):
 
 
 def test_association_matrices_use_pearson_and_cramers_v(unrelated_report):
-    names, real, synth = association_matrices(unrelated_report)
+    names, real, synth = association_matrices(
+        unrelated_report.columns.index, unrelated_report.pairs
+    )
     pairs = unrelated_report.pairs.set_index(["column_a", "column_b"])
     i, j = names.index("age"), names.index("fnlwgt")
     assert real[i, j] == real[j, i] == pairs.loc[("age", "fnlwgt"), "pearson_real"]

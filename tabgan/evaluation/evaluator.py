@@ -20,7 +20,7 @@ from .._validation import (
     random_state as random_state_rule,
 )
 from ..errors import InvalidParameterError
-from ._html import column_plot_data
+from ._plots import column_plot_data
 from ._prepare import Notes, child_seeds, model_threads, prepare
 from .columns import column_result, columns_table
 from .detection import DEFAULT_FOLDS, DEFAULT_MAX_ROWS, detection_result
