@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
+from ..limits import subsample_rows
 from ..metadata import Metadata
 from ._common import (
     RandomState,
@@ -141,12 +142,6 @@ def _metadata_or_none(train: pd.DataFrame, metadata: Any) -> Metadata | None:
     return Metadata.detect(train, metadata)
 
 
-def _subsample(n: int, max_rows: int | None, rng: np.random.Generator) -> np.ndarray:
-    if max_rows is None or n <= max_rows:
-        return np.arange(n)
-    return np.sort(rng.choice(n, size=max_rows, replace=False))
-
-
 def _dcr(
     dist: MixedTypeDistance,
     train: pd.DataFrame,
@@ -161,8 +156,8 @@ def _dcr(
         raise InvalidParameterError(
             f"The 'max_rows' parameter must be an int >= 10 or None. Got {max_rows!r} instead."
         )
-    s_idx = _subsample(len(synthetic), max_rows, rng)
-    h_idx = _subsample(len(holdout), max_rows, rng)
+    s_idx = subsample_rows(len(synthetic), max_rows, rng)
+    h_idx = subsample_rows(len(holdout), max_rows, rng)
     syn = synthetic.iloc[s_idx]
     hol = holdout.iloc[h_idx]
     enc_t, enc_h, enc_s = dist.encode(train, hol, syn)
