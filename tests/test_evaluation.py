@@ -94,18 +94,6 @@ def test_thread_count_does_not_change_the_report(real, holdout):
     assert one.utility["synthetic"] == pytest.approx(default.utility["synthetic"], abs=1e-9)
 
 
-def test_model_threads_caps_openmp_inside_the_block():
-    from threadpoolctl import threadpool_info
-
-    from tabgan.evaluation._prepare import model_threads
-
-    def openmp_threads():
-        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
-
-    with model_threads(1):
-        assert openmp_threads() == {1}
-
-
 def test_same_seed_gives_the_same_report(real, holdout):
     synth = unrelated(real, seed=1)
     a = evaluate(real, synth, target="income", holdout=holdout, random_state=7, **FAST)

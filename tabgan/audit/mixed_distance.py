@@ -33,13 +33,13 @@ import pandas as pd
 import torch
 
 from ..errors import InvalidDataError, InvalidParameterError
+from ..limits import limit_threads
 from ..metadata import Metadata
 from .neighbors import (
     DEFAULT_CHUNK_ELEMENTS,
     EncodedTable,
     NearestNeighbors,
     _block_distance,
-    _threads,
     knn,
 )
 
@@ -72,10 +72,11 @@ class MixedTypeDistance:
         Size of the temporary matrices of the search, in elements; lower it to
         use less memory.
     n_threads:
-        Torch threads used while searching (restored afterwards); None keeps
-        torch's setting. The default of 1 is fastest on a shared CPU, since
-        torch's thread pool stalls when other processes compete for the cores;
-        raise it on an otherwise idle many-core machine.
+        Threads used while searching, in the calling thread only and restored
+        afterwards (:func:`tabgan.limits.limit_threads`); None keeps the current
+        setting. The default of 1 is fastest on a shared CPU, since torch's
+        thread pool stalls when other processes compete for the cores; raise it
+        on an otherwise idle many-core machine.
 
     Examples
     --------
@@ -226,7 +227,7 @@ class MixedTypeDistance:
     def pairwise(self, a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
         """The full ``(len(a), len(b))`` distance matrix (for small tables)."""
         ea, eb = self.encode(a, b)
-        with torch.inference_mode(), _threads(self.n_threads):
+        with torch.inference_mode(), limit_threads(self.n_threads):
             return _block_distance(ea, eb, 0, len(ea), 0, len(eb)).numpy().astype(np.float64)
 
     def nearest(

@@ -16,14 +16,14 @@ others through code comparisons.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from ..errors import InvalidDataError, InvalidParameterError
+from ..limits import limit_threads
 
 __all__ = ["DEFAULT_CHUNK_ELEMENTS", "EncodedTable", "NearestNeighbors", "knn"]
 
@@ -113,8 +113,9 @@ def knn(
 ) -> NearestNeighbors:
     """Exact chunked k-nearest-neighbour search on encoded tables.
 
-    ``n_threads`` torch threads are used during the search (None: torch's
-    current setting). The default, 1, is deliberate: the search is a long
+    ``n_threads`` torch threads are used during the search, set for the calling
+    thread only (:func:`tabgan.limits.limit_threads`; None: the current
+    setting). The default, 1, is deliberate: the search is a long
     series of small cache-sized operations, and torch's thread pool slows
     them down many times over whenever the CPU is shared with other work.
     """
@@ -134,7 +135,7 @@ def knn(
     dist_out = np.empty((nq, kk), dtype=np.float32)
     idx_out = np.empty((nq, kk), dtype=np.int64)
     logd_out = np.empty(nq, dtype=np.float64) if bandwidth is not None else None
-    with torch.inference_mode(), _threads(n_threads):
+    with torch.inference_mode(), limit_threads(n_threads):
         for q0 in range(0, nq, chunk):
             q1 = min(nq, q0 + chunk)
             best_d: torch.Tensor | None = None
@@ -176,23 +177,6 @@ def knn(
     return NearestNeighbors(
         distances=dist_out.astype(np.float64), indices=idx_out, log_density=logd_out
     )
-
-
-@contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` torch threads, restoring the previous setting after."""
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    if before == n:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _block_distance(

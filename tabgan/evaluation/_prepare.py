@@ -13,8 +13,7 @@ Every metric family (columns, pairs, utility, detection) reads the same
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +32,6 @@ __all__ = [
     "encode_column",
     "encode_like",
     "feature_matrix",
-    "model_threads",
     "usable_features",
     "prepare",
 ]
@@ -297,20 +295,3 @@ def usable_features(
     keep = ~np.isnan(X_train).all(axis=0)
     mask = mask[keep]
     return X_train[:, keep], X_test[:, keep], (mask if mask.any() else None)
-
-
-@contextmanager
-def model_threads(n_threads: int | None) -> Iterator[None]:
-    """Cap the OpenMP threads of the HistGradientBoosting models inside the block.
-
-    ``None`` leaves scikit-learn's default (one thread per core). On a machine
-    shared with other busy processes, OpenMP threads wait on each other at every
-    synchronisation point, and one thread can be many times faster than two.
-    """
-    if n_threads is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=n_threads, user_api="openmp"):
-        yield

@@ -32,13 +32,12 @@ from .._validation import (
     validate_params,
 )
 from .._validation import random_state as random_state_rule
-from ..limits import subsample_rows
+from ..limits import limit_threads, subsample_rows
 from ._prepare import (
     EncodedColumn,
     Notes,
     child_seeds,
     feature_matrix,
-    model_threads,
     prepare,
     usable_features,
 )
@@ -156,7 +155,7 @@ def detect(
     rng = check_random_state(random_state)
     notes = Notes()
     _, columns, _ = prepare(real, synthetic, metadata=metadata, notes=notes)
-    with model_threads(n_threads):
+    with limit_threads(n_threads):
         result = detection_result(
             columns, n_folds=n_folds, max_rows=max_rows, seed=child_seeds(rng, 1)[0], notes=notes
         )

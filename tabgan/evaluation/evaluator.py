@@ -20,8 +20,9 @@ from .._validation import (
     random_state as random_state_rule,
 )
 from ..errors import InvalidParameterError
+from ..limits import limit_threads
 from ._plots import column_plot_data
-from ._prepare import Notes, child_seeds, model_threads, prepare
+from ._prepare import Notes, child_seeds, prepare
 from .columns import column_result, columns_table
 from .detection import DEFAULT_FOLDS, DEFAULT_MAX_ROWS, detection_result
 from .pairs import DEFAULT_BINS, PairView, pair_result, pairs_table, select_pairs
@@ -156,7 +157,7 @@ def evaluate(
 
     utility: dict[str, Any] = {}
     detected: dict[str, Any] = {}
-    with model_threads(n_threads):
+    with limit_threads(n_threads):
         if target is not None:
             utility = utility_result(
                 columns, target=target, holdout=holdout_codes, seed=utility_seed, notes=notes

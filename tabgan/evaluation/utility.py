@@ -36,6 +36,7 @@ from sklearn.model_selection import train_test_split
 from .._validation import check_random_state, int_or_none_at_least, validate_params
 from .._validation import random_state as random_state_rule
 from ..errors import InvalidDataError, InvalidParameterError
+from ..limits import limit_threads
 from ._prepare import (
     EncodedColumn,
     Notes,
@@ -43,7 +44,6 @@ from ._prepare import (
     child_seeds,
     encode_like,
     feature_matrix,
-    model_threads,
     prepare,
     usable_features,
 )
@@ -165,7 +165,7 @@ def ml_utility(
     _, columns, _ = prepare(real, synthetic, metadata=metadata, notes=notes)
     check_target(target, list(real.columns), "ml_utility")
     hold = encode_holdout(holdout, columns, notes) if holdout is not None else None
-    with model_threads(n_threads):
+    with limit_threads(n_threads):
         result = utility_result(
             columns, target=target, holdout=hold, seed=child_seeds(rng, 1)[0], notes=notes
         )
