@@ -23,8 +23,18 @@ def test_non_numeric_value_in_numeric_column_raises(adult):
     syn = train.copy()
     syn["age"] = syn["age"].astype(object)
     syn.loc[0, "age"] = "old"
-    with pytest.raises(InvalidDataError, match="'age'"):
+    with pytest.raises(InvalidDataError, match="In the synthetic table: Column 'age'"):
         distance_to_closest_record(train, adult.iloc[200:400], syn, random_state=0)
+
+
+def test_infinite_value_raises_naming_the_column_and_table(adult):
+    train, holdout = adult.iloc[:200], adult.iloc[200:400].reset_index(drop=True)
+    holdout["hours-per-week"] = holdout["hours-per-week"].astype(float)
+    holdout.loc[3, "hours-per-week"] = np.inf
+    with pytest.raises(
+        InvalidDataError, match="In the holdout table: Column 'hours-per-week' contains infinite"
+    ):
+        distance_to_closest_record(train, holdout, train, random_state=0)
 
 
 def test_dcr_copying_generator(adult):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tabgan.audit import MixedTypeDistance
 from tabgan.datasets import load_adult_sample
-from tabgan.errors import InvalidParameterError, NotFittedError
+from tabgan.errors import InvalidDataError, InvalidParameterError, NotFittedError
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +84,30 @@ def test_invalid_parameters_and_unfitted(adult):
         dist.nearest(adult.iloc[:3], adult.iloc[:20], k=0)
     with pytest.raises(InvalidParameterError, match="bandwidth"):
         dist.nearest(adult.iloc[:3], adult.iloc[:20], bandwidth=0.0)
+
+
+def test_numeric_columns_follow_the_one_rule():
+    """tabgan.columns.numeric_values: booleans 0/1, datetimes as UTC nanoseconds, missing
+    NaN; unparseable or infinite values raise, naming the table's role."""
+    train = pd.DataFrame(
+        {
+            "x": [0.0, 1.0, 2.0, np.nan],
+            "t": pd.to_datetime(["2020-01-01", "2020-01-02", None, "2020-01-04"]).tz_localize(
+                "Europe/Paris"
+            ),
+        }
+    )
+    dist = MixedTypeDistance().fit(train)
+    with pytest.raises(InvalidDataError, match="In the training table: Column 'x'.*infinite"):
+        MixedTypeDistance().fit(train.assign(x=[0.0, np.inf, 1.0, 2.0]))
+    with pytest.raises(InvalidDataError, match="In the #2 encoded table: Column 'x'"):
+        dist.encode(train, train.assign(x=["a", "1", "2", "3"]))
+    with (
+        warnings.catch_warnings(),
+        pytest.raises(InvalidDataError, match="synthetic table: Column 't'"),
+    ):
+        warnings.simplefilter("ignore")  # pandas may warn that it parses value by value
+        dist.encode(train, train.assign(t=["not a date"] * 4), roles=("training", "synthetic"))
+    # the same instant written in another time zone is the same value
+    utc = train.assign(t=train["t"].dt.tz_convert("UTC"))
+    assert dist.pairwise(train.iloc[[0, 1, 3]], utc.iloc[[0, 1, 3]]).diagonal().max() == 0.0

@@ -25,7 +25,7 @@ from ._common import (
     quantile,
     wilson_interval,
 )
-from .mixed_distance import MixedTypeDistance, _category_text, _numeric_values
+from .mixed_distance import MixedTypeDistance, _category_text, numeric_column
 from .neighbors import knn
 
 __all__ = ["DistanceResult", "distance_to_closest_record"]
@@ -160,7 +160,7 @@ def _dcr(
     h_idx = subsample_rows(len(holdout), max_rows, rng)
     syn = synthetic.iloc[s_idx]
     hol = holdout.iloc[h_idx]
-    enc_t, enc_h, enc_s = dist.encode(train, hol, syn)
+    enc_t, enc_h, enc_s = dist.encode(train, hol, syn, roles=("training", "holdout", "synthetic"))
 
     nn_s = dist.search(enc_s, enc_t, k=2)
     nn_h = dist.search(enc_h, enc_t, k=2)
@@ -177,9 +177,9 @@ def _dcr(
     share = float(closer.mean())
     share_ci = wilson_interval(float(closer.sum()), len(closer), confidence)
 
-    train_keys = _row_keys(dist, train)
-    exact_s = float(np.isin(_row_keys(dist, syn), train_keys).mean())
-    exact_h = float(np.isin(_row_keys(dist, hol), train_keys).mean())
+    train_keys = _row_keys(dist, train, "training")
+    exact_s = float(np.isin(_row_keys(dist, syn, "synthetic"), train_keys).mean())
+    exact_h = float(np.isin(_row_keys(dist, hol, "holdout"), train_keys).mean())
 
     return DistanceResult(
         dcr_synthetic=dcr_s,
@@ -216,12 +216,12 @@ def _nndr(d: np.ndarray) -> np.ndarray:
     return r
 
 
-def _row_keys(dist: MixedTypeDistance, df: pd.DataFrame) -> np.ndarray:
+def _row_keys(dist: MixedTypeDistance, df: pd.DataFrame, role: str) -> np.ndarray:
     """A 64-bit hash per row of the normalised values (numbers as float, categories as text)."""
     cols: dict[str, Any] = {}
     for c in dist.columns_:
         if c in dist.numeric_:
-            cols[c] = _numeric_values(df[c], dist.numeric_[c].kind, c)
+            cols[c] = numeric_column(df[c], dist.numeric_[c].kind, c, role=role)
         else:
             cols[c] = _category_text(df[c]).to_numpy()
     frame = pd.DataFrame(cols)

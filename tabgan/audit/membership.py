@@ -211,7 +211,12 @@ def _membership(
     mem_idx = rng.choice(len(train), size=n_eval, replace=False)
 
     targets = pd.concat([train.iloc[mem_idx], holdout.iloc[non_idx]], ignore_index=True)
-    enc_q, enc_s, enc_r = dist.encode(targets, synthetic, holdout.iloc[ref_idx])
+    enc_q, enc_s, enc_r = dist.encode(
+        targets,
+        synthetic,
+        holdout.iloc[ref_idx],
+        roles=("training or holdout", "synthetic", "holdout"),
+    )
     bandwidth = _bandwidth(dist, enc_r, rng)
 
     nn_syn = dist.search(enc_q, enc_s, k=1, bandwidth=bandwidth * SYNTHETIC_BANDWIDTH_RATIO)

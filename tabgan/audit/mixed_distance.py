@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..columns import numeric_values
 from ..errors import InvalidDataError, InvalidParameterError
 from ..limits import limit_threads
 from ..metadata import Metadata
@@ -117,7 +118,7 @@ class MixedTypeDistance:
         for name in reference.columns:
             kind = meta[name].kind
             if meta[name].is_numeric:
-                values = _numeric_values(reference[name], kind, name)
+                values = numeric_column(reference[name], kind, name, role="training")
                 center, scale = _robust_center_scale(values)
                 numeric[name] = _NumericSpec(name, kind, center, scale)
             else:
@@ -141,15 +142,21 @@ class MixedTypeDistance:
 
     # ------------------------------------------------------------ encoding
     def encode(
-        self, *tables: pd.DataFrame, columns: Sequence[str] | None = None
+        self,
+        *tables: pd.DataFrame,
+        columns: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
     ) -> list[EncodedTable]:
         """Encode several tables with one shared category vocabulary.
 
         Tables must be encoded together to be compared: a category absent
         from the reference gets its own code, equal across the tables.
-        ``columns`` restricts the distance to a subset of the columns.
+        ``columns`` restricts the distance to a subset of the columns;
+        ``roles`` names the tables in error messages (``"synthetic"``, ...).
         """
         self._check_fitted()
+        if roles is None:
+            roles = [f"#{i + 1} encoded" for i in range(len(tables))]
         cols = list(self.columns_ if columns is None else columns)
         unknown = [c for c in cols if c not in self.columns_]
         if unknown:
@@ -166,11 +173,11 @@ class MixedTypeDistance:
 
         # numeric block
         num_blocks = []
-        for t in tables:
+        for t, role in zip(tables, roles):
             arr = np.empty((len(t), len(num_cols)), dtype=np.float32)
             for j, c in enumerate(num_cols):
                 spec = self.numeric_[c]
-                x = (_numeric_values(t[c], spec.kind, c) - spec.center) / spec.scale
+                x = (numeric_column(t[c], spec.kind, c, role=role) - spec.center) / spec.scale
                 x = np.clip(x, -_CLIP, _CLIP)
                 arr[:, j] = np.where(np.isnan(x), _MISSING, x)
             num_blocks.append(arr)
@@ -273,30 +280,15 @@ class MixedTypeDistance:
 
 
 # ---------------------------------------------------------------------- values
-def _numeric_values(series: pd.Series, kind: str, name: str) -> np.ndarray:
-    """A numeric column as float64 (datetimes as nanoseconds); raises if not numeric."""
-    s = series
-    if kind == "datetime" or pd.api.types.is_datetime64_any_dtype(s.dtype):
-        conv = pd.to_datetime(s, errors="coerce")
-        if getattr(conv.dt, "tz", None) is not None:
-            conv = conv.dt.tz_convert("UTC").dt.tz_localize(None)
-        bad = conv.isna() & s.notna()
-        values = conv.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
-        values[conv.isna().to_numpy()] = np.nan
-    else:
-        if pd.api.types.is_bool_dtype(s.dtype):
-            s = s.astype(float)
-        conv = pd.to_numeric(s, errors="coerce")
-        bad = conv.isna() & s.notna()
-        values = conv.to_numpy(dtype=np.float64, na_value=np.nan)
-    if bool(bad.any()):
-        example = s[bad].iloc[0]
-        raise InvalidDataError(
-            f"Column {name!r} is numeric ({kind}) in the training table but holds the "
-            f"non-numeric value {example!r} in another table. Make the column types agree "
-            "(or declare the column 'discrete' in metadata)."
-        )
-    return values
+def numeric_column(series: pd.Series, kind: str, name: str, *, role: str) -> np.ndarray:
+    """A numeric column as float64 by the one rule of :func:`tabgan.columns.numeric_values`
+    (datetimes as nanoseconds since the epoch in UTC, booleans as 0/1, missing as NaN);
+    unparseable or infinite values raise :class:`InvalidDataError` naming the column and
+    the ``role`` of its table."""
+    try:
+        return numeric_values(name, series, kind)
+    except InvalidDataError as exc:
+        raise InvalidDataError(f"In the {role} table: {exc}") from exc
 
 
 def _robust_center_scale(values: np.ndarray) -> tuple[float, float]:

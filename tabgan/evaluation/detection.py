@@ -154,7 +154,7 @@ def detect(
     )
     rng = check_random_state(random_state)
     notes = Notes()
-    _, columns, _ = prepare(real, synthetic, metadata=metadata, notes=notes)
+    _, columns, _ = prepare(real, synthetic, metadata=metadata)
     with limit_threads(n_threads):
         result = detection_result(
             columns, n_folds=n_folds, max_rows=max_rows, seed=child_seeds(rng, 1)[0], notes=notes

@@ -126,11 +126,11 @@ def evaluate(
     pair_seed, utility_seed, detection_seed = child_seeds(rng, 3)
 
     notes = Notes()
-    _, columns, synthetic = prepare(real, synthetic, metadata=metadata, notes=notes)
+    _, columns, synthetic = prepare(real, synthetic, metadata=metadata)
     holdout_codes = None
     if target is not None:
         check_target(target, list(real.columns), "evaluate")
-        holdout_codes = encode_holdout(holdout, columns, notes) if holdout is not None else None
+        holdout_codes = encode_holdout(holdout, columns) if holdout is not None else None
     elif holdout is not None:
         raise InvalidParameterError(
             "The 'holdout' parameter of evaluate is only used with a 'target'; pass "
