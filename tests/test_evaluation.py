@@ -1,4 +1,4 @@
-"""``evaluate`` and its report (tabgan/evaluation/evaluator.py, report.py, _html.py)."""
+"""``evaluate`` and its report (tabgan/evaluation/evaluator.py, report.py, _plots.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from tabgan.datasets import load_adult_sample
 from tabgan.errors import InvalidDataError, InvalidParameterError, TabganError
 from tabgan.evaluation import EvaluationReport, EvaluationWarning, evaluate
-from tabgan.evaluation._html import association_matrices
+from tabgan.evaluation._plots import association_matrices
 
 FAST = dict(detection_folds=2, detection_max_rows=300)
 
@@ -92,18 +92,6 @@ def test_thread_count_does_not_change_the_report(real, holdout):
     default = evaluate(real, synth, **kwargs)
     assert one.detection_auc == pytest.approx(default.detection_auc, abs=1e-9)
     assert one.utility["synthetic"] == pytest.approx(default.utility["synthetic"], abs=1e-9)
-
-
-def test_model_threads_caps_openmp_inside_the_block():
-    from threadpoolctl import threadpool_info
-
-    from tabgan.evaluation._prepare import model_threads
-
-    def openmp_threads():
-        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
-
-    with model_threads(1):
-        assert openmp_threads() == {1}
 
 
 def test_same_seed_gives_the_same_report(real, holdout):
@@ -292,7 +280,9 @@ def test_to_html_is_one_self_contained_page(tmp_path, unrelated_report):
 
 
 def test_association_matrices_use_pearson_and_cramers_v(unrelated_report):
-    names, real, synth = association_matrices(unrelated_report)
+    names, real, synth = association_matrices(
+        unrelated_report.columns.index, unrelated_report.pairs
+    )
     pairs = unrelated_report.pairs.set_index(["column_a", "column_b"])
     i, j = names.index("age"), names.index("fnlwgt")
     assert real[i, j] == real[j, i] == pairs.loc[("age", "fnlwgt"), "pearson_real"]

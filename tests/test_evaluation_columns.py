@@ -158,7 +158,7 @@ def test_collapsed_synthetic_column_warns():
 
 
 def test_non_numeric_values_in_a_numeric_column_raise():
-    with pytest.raises(InvalidDataError, match="non-numeric"):
+    with pytest.raises(InvalidDataError, match="In the synthetic table: .*non-numeric"):
         compare_column([1.0, 2.0], ["x", "y"], kind="continuous")
 
 
@@ -171,10 +171,12 @@ def test_empty_input_and_unknown_kind_raise():
         compare_column(np.zeros((3, 2)), [1.0])
 
 
-def test_infinite_values_warn_and_count_as_missing():
-    with pytest.warns(EvaluationWarning, match="infinite"):
-        result = compare_column([1.0, 2.0, 3.0], [1.0, np.inf, 2.0])
-    assert result.missing_synthetic == pytest.approx(1 / 3)
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_values_raise_naming_the_column_and_table(bad):
+    with pytest.raises(InvalidDataError, match=r"In the synthetic table: Column 'x' .*infinite"):
+        compare_column(pd.Series([1.0, 2.0, 3.0], name="x"), [1.0, bad, 2.0])
+    with pytest.raises(InvalidDataError, match=r"In the real table: .*df\.replace"):
+        compare_column([1.0, bad, 3.0], [1.0, 2.0])
 
 
 def test_results_are_frozen():

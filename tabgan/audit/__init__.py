@@ -40,14 +40,10 @@ from .canary import (
     make_canaries,
     one_run_p_value,
 )
-from .distance import (
-    DistanceResult,
-    MixedTypeDistance,
-    NearestNeighbors,
-    _dcr,
-    distance_to_closest_record,
-)
+from .distance import DistanceResult, _dcr, distance_to_closest_record
 from .membership import AttackResult, MembershipResult, _membership, membership_inference
+from .mixed_distance import MixedTypeDistance
+from .neighbors import NearestNeighbors
 from .report import AuditReport, AuditSummary, summarize
 
 __all__ = [

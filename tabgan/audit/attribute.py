@@ -55,7 +55,7 @@ from ._common import (
     positive_int,
     wilson_interval,
 )
-from .distance import MixedTypeDistance, _category_text, _numeric_values
+from .mixed_distance import MixedTypeDistance, _category_text, numeric_column
 
 __all__ = ["SecretResult", "AttributeInferenceResult", "attribute_inference"]
 
@@ -272,7 +272,9 @@ def _attribute(
     c_rows = holdout.iloc[rng.choice(len(holdout), size=n_c, replace=False)]
     level = 1 - (1 - confidence) / 2  # each rate; the combination then holds at `confidence`
     secrets: dict[str, SecretResult] = {}
-    all_t, all_c, all_s = dist.encode(t_rows, c_rows, synthetic)
+    all_t, all_c, all_s = dist.encode(
+        t_rows, c_rows, synthetic, roles=("training", "holdout", "synthetic")
+    )
     for secret, qis in plan:
         enc_t, enc_c, enc_s = (e.select(qis) for e in (all_t, all_c, all_s))
         k = min(n_neighbors, len(synthetic))
@@ -282,13 +284,17 @@ def _attribute(
         tol: float | None = None
         if numeric:
             spec = dist.numeric_[secret]
-            syn_vals = _numeric_values(synthetic[secret], spec.kind, secret)
+            syn_vals = numeric_column(synthetic[secret], spec.kind, secret, role="synthetic")
             tol = float(numeric_tolerance * spec.scale)
             ok_t = _numeric_success(
-                syn_vals[nn_t.indices], _numeric_values(t_rows[secret], spec.kind, secret), tol
+                syn_vals[nn_t.indices],
+                numeric_column(t_rows[secret], spec.kind, secret, role="training"),
+                tol,
             )
             ok_c = _numeric_success(
-                syn_vals[nn_c.indices], _numeric_values(c_rows[secret], spec.kind, secret), tol
+                syn_vals[nn_c.indices],
+                numeric_column(c_rows[secret], spec.kind, secret, role="holdout"),
+                tol,
             )
             kind = spec.kind
         else:

@@ -11,7 +11,7 @@ Training Run", NeurIPS)
    the training table. Fit the synthesizer **once** on that table and sample.
 3. Score every canary by how much closer it is to the synthetic rows than to
    the real training rows: ``log(d_real + t) - log(d_syn + t)`` (distances of
-   :mod:`tabgan.audit.distance`, ``t = 1e-4``). Included canaries the
+   :mod:`tabgan.audit.mixed_distance`, ``t = 1e-4``). Included canaries the
    synthesizer memorised score high.
 4. Guess "in" for the ``k+`` highest scores and "out" for the ``k-`` lowest,
    abstain on the rest, and count the correct guesses ``v`` out of ``r``.
@@ -52,7 +52,7 @@ from scipy import optimize, special, stats
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import Metadata
 from ._common import RandomState, as_generator, check_tables, confidence_level, emit, positive_int
-from .distance import MixedTypeDistance, _numeric_values
+from .mixed_distance import MixedTypeDistance, numeric_column
 
 __all__ = [
     "CanaryAuditResult",
@@ -205,7 +205,7 @@ def make_canaries(
     for c in train.columns:
         kind = meta[c].kind
         if meta[c].is_numeric:
-            values = _numeric_values(train[c], kind, c)
+            values = numeric_column(train[c], kind, c, role="training")
             finite = values[np.isfinite(values)]
             if finite.size == 0:
                 cols[c] = pd.Series(np.full(n_canaries, np.nan))
@@ -493,7 +493,9 @@ def _canary_scores(
 ) -> np.ndarray:
     """log(d_real + t) - log(d_syn + t): high when a canary is closer to the synthetic rows."""
     dist = MixedTypeDistance(meta).fit(train)
-    enc_c, enc_s, enc_t = dist.encode(canaries, synthetic, train)
+    enc_c, enc_s, enc_t = dist.encode(
+        canaries, synthetic, train, roles=("canary", "synthetic", "training")
+    )
     d_syn = dist.search(enc_c, enc_s, k=1).distances[:, 0]
     d_real = dist.search(enc_c, enc_t, k=1).distances[:, 0]
     return np.log(d_real + _SCORE_OFFSET) - np.log(d_syn + _SCORE_OFFSET)

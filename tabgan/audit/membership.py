@@ -10,7 +10,7 @@ for the second, a reference sample of real rows from the same population:
     The DOMIAS attack (van Breugel et al., 2023): score = log p_syn(x) - log p_ref(x),
     the log ratio of a kernel density fitted on the synthetic rows to one fitted
     on reference rows. Both densities use the kernel ``exp(-d(x, y) / h)`` on the
-    mixed-type distance of :mod:`tabgan.audit.distance`. The reference density
+    mixed-type distance of :mod:`tabgan.audit.mixed_distance`. The reference density
     uses ``h_ref`` = the median distance of a reference row to its closest other
     reference row, a smooth estimate of the population density from few rows;
     the synthetic density uses ``h_syn = h_ref / 10``, because overfitting shows
@@ -49,7 +49,8 @@ from ._common import (
     emit,
     positive_int,
 )
-from .distance import EncodedTable, MixedTypeDistance
+from .mixed_distance import MixedTypeDistance
+from .neighbors import EncodedTable
 
 __all__ = ["AttackResult", "MembershipResult", "membership_inference", "ATTACKS"]
 
@@ -210,7 +211,12 @@ def _membership(
     mem_idx = rng.choice(len(train), size=n_eval, replace=False)
 
     targets = pd.concat([train.iloc[mem_idx], holdout.iloc[non_idx]], ignore_index=True)
-    enc_q, enc_s, enc_r = dist.encode(targets, synthetic, holdout.iloc[ref_idx])
+    enc_q, enc_s, enc_r = dist.encode(
+        targets,
+        synthetic,
+        holdout.iloc[ref_idx],
+        roles=("training or holdout", "synthetic", "holdout"),
+    )
     bandwidth = _bandwidth(dist, enc_r, rng)
 
     nn_syn = dist.search(enc_q, enc_s, k=1, bandwidth=bandwidth * SYNTHETIC_BANDWIDTH_RATIO)

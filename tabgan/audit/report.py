@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..reporting import figure, image, json_text, page, save, table
 from .attribute import AttributeInferenceResult
 from .distance import DistanceResult
 from .membership import MembershipResult
@@ -189,58 +187,22 @@ class AuditReport:
 
     def to_json(self, path: str | None = None, *, indent: int = 2) -> str:
         """JSON text of :meth:`to_dict` (NaN and infinities become null); written to ``path`` if given."""
-        text = json.dumps(_jsonable(self.to_dict()), indent=indent, allow_nan=False)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        return text
+        return save(json_text(self.to_dict(), indent=indent), path)
 
     def to_html(self, path: str | None = None) -> str:
         """A self-contained HTML page (plots embedded as PNG); written to ``path`` if given."""
-        text = _render_html(self)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        return text
+        return save(_render_html(self), path)
 
     def __str__(self) -> str:
         return str(self.summary)
 
 
-# ------------------------------------------------------------------------ JSON
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if obj is None or isinstance(obj, str):
-        return obj
-    return str(obj)
-
-
 # ------------------------------------------------------------------------ HTML
-def _png(fig: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+_DPI = 100
 
 
-def _dcr_plot(dcr: DistanceResult) -> str:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.4, 3.6))
+def _dcr_plot(dcr: DistanceResult) -> Any:
+    fig = figure(6.4, 3.6, dpi=_DPI)
     ax = fig.add_subplot(1, 1, 1)
     both = np.r_[dcr.dcr_synthetic, dcr.dcr_holdout]
     hi = float(np.quantile(both, 0.99)) if both.size else 1.0
@@ -263,13 +225,11 @@ def _dcr_plot(dcr: DistanceResult) -> str:
     ax.set_ylabel("density")
     ax.set_title("Distance to closest record")
     ax.legend(fontsize=8)
-    return _png(fig)
+    return fig
 
 
-def _roc_plot(mia: MembershipResult) -> str:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.6, 4.2))
+def _roc_plot(mia: MembershipResult) -> Any:
+    fig = figure(4.6, 4.2, dpi=_DPI)
     ax = fig.add_subplot(1, 1, 1)
     for name, attack in mia.attacks.items():
         fpr, tpr = attack.roc_curve()
@@ -279,13 +239,11 @@ def _roc_plot(mia: MembershipResult) -> str:
     ax.set_ylabel("true-positive rate")
     ax.set_title("Membership inference ROC")
     ax.legend(fontsize=8, loc="lower right")
-    return _png(fig)
+    return fig
 
 
-def _roc_log_plot(mia: MembershipResult) -> str:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.6, 4.2))
+def _roc_log_plot(mia: MembershipResult) -> Any:
+    fig = figure(4.6, 4.2, dpi=_DPI)
     ax = fig.add_subplot(1, 1, 1)
     floor = 0.5 / max(mia.n_non_members, mia.n_members, 1)
     for name, attack in mia.attacks.items():
@@ -299,7 +257,7 @@ def _roc_log_plot(mia: MembershipResult) -> str:
     ax.set_ylabel("true-positive rate (log)")
     ax.set_title("ROC, low false-positive region")
     ax.legend(fontsize=8, loc="lower right")
-    return _png(fig)
+    return fig
 
 
 def _fmt(x: Any) -> str:
@@ -312,41 +270,19 @@ def _ci(ci: tuple[float, float]) -> str:
     return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;
-padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.6rem 0}td,th{border:1px solid #ccc;padding:.25rem .6rem;
-text-align:left;font-size:.92rem}th{background:#f4f4f4}
-.verdict{padding:1rem;border-radius:6px;font-size:1.1rem}
-.low{background:#e6f4ea;border:1px solid #34a853}.medium{background:#fef7e0;border:1px solid #f9ab00}
-.high{background:#fce8e6;border:1px solid #d93025}
-.lvl-low{color:#188038;font-weight:600}.lvl-medium{color:#b06000;font-weight:600}
-.lvl-high{color:#c5221f;font-weight:600}img{max-width:100%}small{color:#555}
-"""
-
-
 def _render_html(rep: AuditReport) -> str:
     s = rep.summary
     lv = s.risk_levels
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>tabgan privacy audit</title>",
-        f"<style>{_CSS}</style></head><body>",
         "<h1>Privacy audit of a synthetic table</h1>",
         f"<div class='verdict {lv['overall']}'>{html.escape(s.verdict)}</div>",
-        _table(
+        table(
             ["audit", "risk", "why"],
             [
                 [k, f"<span class='lvl-{lv[k]}'>{lv[k].upper()}</span>", html.escape(s.reasons[k])]
                 for k in ("dcr", "mia", "attribute_inference")
             ],
+            text_columns=("risk", "why"),
         ),
         "<h3>Caveats</h3><ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in s.caveats) + "</ul>",
     ]
@@ -357,7 +293,7 @@ def _render_html(rep: AuditReport) -> str:
         "<p>Distance of each synthetic row, and of each real row never used for training, to "
         "its closest training row (Gower-like mixed-type distance in [0, 1]). Synthetic rows "
         "much closer to training rows than unseen real rows are suggest copying.</p>",
-        _table(
+        table(
             ["statistic", "synthetic → train", "holdout → train (baseline)"],
             [
                 ["median distance", _fmt(d.median_synthetic), _fmt(d.median_holdout)],
@@ -382,7 +318,7 @@ def _render_html(rep: AuditReport) -> str:
         f"<p>Share of synthetic rows closer to training than to unseen rows (equal-size subsets "
         f"of {d.n_subset} rows; 0.5 = no overfitting): <b>{_fmt(d.share_closer_to_train)}</b> "
         f"{_ci(d.share_closer_to_train_ci)}.</p>",
-        f"<img alt='DCR histogram' src='data:image/png;base64,{_dcr_plot(d)}'>",
+        image(_dcr_plot(d), "DCR histogram"),
     ]
 
     m = rep.mia
@@ -403,9 +339,9 @@ def _render_html(rep: AuditReport) -> str:
         f"attacker's reference sample. AUC 0.5 and TPR equal to the FPR mean the attack is "
         f"no better than guessing. Intervals: {m.confidence:.0%} bootstrap "
         f"({m.n_bootstrap} resamples).</p>",
-        _table(["attack", "ROC AUC", "TPR at FPR 1%", "TPR at FPR 0.1%"], rows),
-        f"<img alt='ROC' src='data:image/png;base64,{_roc_plot(m)}'>",
-        f"<img alt='ROC log' src='data:image/png;base64,{_roc_log_plot(m)}'>",
+        table(["attack", "ROC AUC", "TPR at FPR 1%", "TPR at FPR 0.1%"], rows),
+        image(_roc_plot(m), "ROC"),
+        image(_roc_log_plot(m), "ROC log"),
     ]
 
     a = rep.attribute_inference
@@ -431,13 +367,20 @@ def _render_html(rep: AuditReport) -> str:
         f"(1 − control): 0 means the synthetic data teach nothing specific to the training "
         f"people, 1 means every secret is exposed. Numeric secrets count as guessed within "
         f"{a.numeric_tolerance:.0%} of the column's robust range.</p>",
-        _table(["secret", "quasi-identifiers", "attack", "control", "residual risk"], arows),
+        table(
+            ["secret", "quasi-identifiers", "attack", "control", "residual risk"],
+            arows,
+            text_columns=("quasi-identifiers",),
+        ),
         "<h2>Settings</h2>",
-        _table(["setting", "value"], [[html.escape(k), _fmt(v)] for k, v in _flat(rep.settings)]),
+        table(
+            ["setting", "value"],
+            [[html.escape(k), _fmt(v)] for k, v in _flat(rep.settings)],
+            text_columns=("value",),
+        ),
         "<p><small>Generated by tabgan.audit. See docs/audits.md for the methods.</small></p>",
-        "</body></html>",
     ]
-    return "\n".join(parts)
+    return page("tabgan privacy audit", parts)
 
 
 def _flat(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

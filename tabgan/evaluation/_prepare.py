@@ -4,8 +4,9 @@ Every metric family (columns, pairs, utility, detection) reads the same
 :class:`EncodedColumn` objects, built once per evaluation:
 
 * numeric columns (``continuous``, ``integer``, ``datetime``) become ``float64``
-  arrays with ``NaN`` for missing values; datetimes become int64 nanoseconds since
-  the epoch;
+  arrays by :func:`tabgan.columns.numeric_values`: ``NaN`` for missing values,
+  datetimes as nanoseconds since the epoch in UTC; unparseable or infinite values
+  raise :class:`~tabgan.InvalidDataError`;
 * categorical columns (``discrete``, ``boolean``) become ``int64`` codes into the
   union of the real and synthetic categories, ``-1`` for missing values.
 """
@@ -13,15 +14,14 @@ Every metric family (columns, pairs, utility, detection) reads the same
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..columns import datetimes_as_ns
+from ..columns import numeric_values
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import KINDS, Metadata, detect_kind
 
@@ -33,7 +33,6 @@ __all__ = [
     "encode_column",
     "encode_like",
     "feature_matrix",
-    "model_threads",
     "usable_features",
     "prepare",
 ]
@@ -132,49 +131,26 @@ def align_columns(real: pd.DataFrame, other: pd.DataFrame, role: str) -> pd.Data
     return other[list(real.columns)]
 
 
-def numeric_values(series: pd.Series, *, kind: str, role: str, notes: Notes) -> np.ndarray:
-    """``series`` as float64 with NaN for missing; datetimes as int64 nanoseconds."""
-    name = series.name
-    if kind == "datetime":
-        try:
-            stamps = pd.to_datetime(series)
-        except (ValueError, TypeError) as exc:
-            raise InvalidDataError(
-                f"Column {name!r} is a datetime column but the {role} table holds values that "
-                f"are not dates ({exc}). Fix the data or declare the column's kind with "
-                f"metadata={{{name!r}: 'discrete'}}."
-            ) from exc
-        return datetimes_as_ns(stamps)
+def numeric_column(series: pd.Series, *, name: Any, kind: str, role: str) -> np.ndarray:
+    """Column ``name`` of the ``role`` table as float64, by the one rule of
+    :func:`tabgan.columns.numeric_values` (datetimes as nanoseconds since the epoch in
+    UTC, booleans as 0/1, missing as NaN); unparseable or infinite values raise
+    :class:`InvalidDataError` naming the column and the table."""
     try:
-        values = pd.to_numeric(series, errors="raise")
-    except (ValueError, TypeError) as exc:
-        raise InvalidDataError(
-            f"Column {name!r} is numeric ({kind}) but the {role} table holds non-numeric "
-            f"values ({exc}). Fix the data or declare the column's kind with "
-            f"metadata={{{name!r}: 'discrete'}}."
-        ) from exc
-    out = np.asarray(values.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
-    infinite = np.isinf(out)
-    if infinite.any():
-        notes.warn(
-            f"Column {name!r} holds {int(infinite.sum())} infinite value(s) in the {role} "
-            "table; they are treated as missing."
-        )
-        out = np.where(infinite, np.nan, out)
-    return out
+        return numeric_values(name, series, kind)
+    except InvalidDataError as exc:
+        raise InvalidDataError(f"In the {role} table: {exc}") from exc
 
 
-def encode_column(
-    real: pd.Series, synthetic: pd.Series, *, kind: str, notes: Notes
-) -> EncodedColumn:
+def encode_column(real: pd.Series, synthetic: pd.Series, *, kind: str) -> EncodedColumn:
     """The shared encoding of one column; ``kind`` decides numeric versus categorical."""
     name = real.name
     if kind in ("continuous", "integer", "datetime"):
         return EncodedColumn(
             name=name,
             kind=kind,
-            real=numeric_values(real, kind=kind, role="real", notes=notes),
-            synthetic=numeric_values(synthetic, kind=kind, role="synthetic", notes=notes),
+            real=numeric_column(real, name=name, kind=kind, role="real"),
+            synthetic=numeric_column(synthetic, name=name, kind=kind, role="synthetic"),
         )
     both = pd.concat(
         [real.reset_index(drop=True), synthetic.reset_index(drop=True)], ignore_index=True
@@ -190,19 +166,15 @@ def encode_column(
     )
 
 
-def encode_like(series: pd.Series, column: EncodedColumn, *, role: str, notes: Notes) -> np.ndarray:
+def encode_like(series: pd.Series, column: EncodedColumn, *, role: str) -> np.ndarray:
     """A third table's column (the holdout) in ``column``'s encoding; unseen categories -> -1."""
     if column.is_numeric:
-        return numeric_values(series, kind=column.kind, role=role, notes=notes)
+        return numeric_column(series, name=column.name, kind=column.kind, role=role)
     return np.asarray(pd.Index(column.categories).get_indexer(series), dtype="int64")
 
 
 def prepare(
-    real: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    *,
-    metadata: Any,
-    notes: Notes,
+    real: pd.DataFrame, synthetic: pd.DataFrame, *, metadata: Any
 ) -> tuple[Metadata, list[EncodedColumn], pd.DataFrame]:
     """Check both tables, detect kinds from the real one and encode every column.
 
@@ -213,8 +185,7 @@ def prepare(
     synthetic = align_columns(real, check_table(synthetic, "synthetic"), "synthetic")
     meta = Metadata.detect(real, metadata)
     encoded = [
-        encode_column(real[name], synthetic[name], kind=meta[name].kind, notes=notes)
-        for name in real.columns
+        encode_column(real[name], synthetic[name], kind=meta[name].kind) for name in real.columns
     ]
     return meta, encoded, synthetic
 
@@ -297,20 +268,3 @@ def usable_features(
     keep = ~np.isnan(X_train).all(axis=0)
     mask = mask[keep]
     return X_train[:, keep], X_test[:, keep], (mask if mask.any() else None)
-
-
-@contextmanager
-def model_threads(n_threads: int | None) -> Iterator[None]:
-    """Cap the OpenMP threads of the HistGradientBoosting models inside the block.
-
-    ``None`` leaves scikit-learn's default (one thread per core). On a machine
-    shared with other busy processes, OpenMP threads wait on each other at every
-    synchronisation point, and one thread can be many times faster than two.
-    """
-    if n_threads is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=n_threads, user_api="openmp"):
-        yield

@@ -244,7 +244,6 @@ def compare_column(
         real_s.rename("column") if real_s.name is None else real_s,
         synth_s,
         kind=series_kind(real_s, kind),
-        notes=notes,
     )
     result = column_result(column, notes)
     notes.emit(stacklevel=2)
@@ -261,7 +260,6 @@ def total_variation_distance(real: Any, synthetic: Any) -> float:
         as_series(real, "real").rename("column"),
         as_series(synthetic, "synthetic"),
         kind="discrete",
-        notes=Notes(),
     )
     p, q = _frequencies(column)
     return _tvd(p, q)

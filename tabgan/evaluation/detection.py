@@ -32,12 +32,12 @@ from .._validation import (
     validate_params,
 )
 from .._validation import random_state as random_state_rule
+from ..limits import limit_threads, subsample_rows
 from ._prepare import (
     EncodedColumn,
     Notes,
     child_seeds,
     feature_matrix,
-    model_threads,
     prepare,
     usable_features,
 )
@@ -154,8 +154,8 @@ def detect(
     )
     rng = check_random_state(random_state)
     notes = Notes()
-    _, columns, _ = prepare(real, synthetic, metadata=metadata, notes=notes)
-    with model_threads(n_threads):
+    _, columns, _ = prepare(real, synthetic, metadata=metadata)
+    with limit_threads(n_threads):
         result = detection_result(
             columns, n_folds=n_folds, max_rows=max_rows, seed=child_seeds(rng, 1)[0], notes=notes
         )
@@ -169,8 +169,8 @@ def detection_result(
 ) -> DetectionResult:
     rng = np.random.default_rng(seed)
     n_real, n_synth = len(columns[0].real), len(columns[0].synthetic)
-    rows_real = _subsample(n_real, max_rows, rng)
-    rows_synth = _subsample(n_synth, max_rows, rng)
+    rows_real = subsample_rows(n_real, max_rows, rng)
+    rows_synth = subsample_rows(n_synth, max_rows, rng)
     subsampled = len(rows_real) < n_real or len(rows_synth) < n_synth
     if subsampled:
         notes.info(f"Detection used a seeded subsample of at most {max_rows:,} rows of each table.")
@@ -241,9 +241,3 @@ def group_folds(X: np.ndarray, y: np.ndarray, k: int, rng: np.random.Generator) 
         fold_of_group[members] = (np.arange(len(members)) + start) % k
         start += len(members)
     return fold_of_group[groups]
-
-
-def _subsample(n: int, max_rows: int, rng: np.random.Generator) -> np.ndarray:
-    if n <= max_rows:
-        return np.arange(n)
-    return np.sort(rng.choice(n, size=max_rows, replace=False))

@@ -20,8 +20,9 @@ from .._validation import (
     random_state as random_state_rule,
 )
 from ..errors import InvalidParameterError
-from ._html import column_plot_data
-from ._prepare import Notes, child_seeds, model_threads, prepare
+from ..limits import limit_threads
+from ._plots import column_plot_data
+from ._prepare import Notes, child_seeds, prepare
 from .columns import column_result, columns_table
 from .detection import DEFAULT_FOLDS, DEFAULT_MAX_ROWS, detection_result
 from .pairs import DEFAULT_BINS, PairView, pair_result, pairs_table, select_pairs
@@ -125,11 +126,11 @@ def evaluate(
     pair_seed, utility_seed, detection_seed = child_seeds(rng, 3)
 
     notes = Notes()
-    _, columns, synthetic = prepare(real, synthetic, metadata=metadata, notes=notes)
+    _, columns, synthetic = prepare(real, synthetic, metadata=metadata)
     holdout_codes = None
     if target is not None:
         check_target(target, list(real.columns), "evaluate")
-        holdout_codes = encode_holdout(holdout, columns, notes) if holdout is not None else None
+        holdout_codes = encode_holdout(holdout, columns) if holdout is not None else None
     elif holdout is not None:
         raise InvalidParameterError(
             "The 'holdout' parameter of evaluate is only used with a 'target'; pass "
@@ -156,7 +157,7 @@ def evaluate(
 
     utility: dict[str, Any] = {}
     detected: dict[str, Any] = {}
-    with model_threads(n_threads):
+    with limit_threads(n_threads):
         if target is not None:
             utility = utility_result(
                 columns, target=target, holdout=holdout_codes, seed=utility_seed, notes=notes

@@ -166,7 +166,7 @@ def compare_pair(
     if metadata is not None:
         full = Metadata.detect(real, metadata)
         meta_over = {name: full[name] for name in pair}
-    _, encoded, _ = prepare(real[pair], synthetic[pair], metadata=meta_over, notes=notes)
+    _, encoded, _ = prepare(real[pair], synthetic[pair], metadata=meta_over)
     views = [PairView.build(c, n_bins) for c in encoded]
     result = pair_result(views[0], views[1], notes)
     notes.emit(stacklevel=2)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ..reporting import image, json_text, page, plain, save, table
+from ._plots import MAX_HEATMAP_COLUMNS, REAL_COLOR, SYNTH_COLOR, column_figure, heatmap_figure
 
 __all__ = ["EvaluationReport"]
 
@@ -95,7 +98,7 @@ class EvaluationReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as plain Python types (NaN stays ``float('nan')``)."""
         columns = self.columns.reset_index()
-        return _plain(
+        return plain(
             {
                 "score": self.score,
                 "column_shape": self.column_shape,
@@ -118,24 +121,14 @@ class EvaluationReport:
 
     def to_json(self, path: str | None = None, *, indent: int | None = 2) -> str:
         """The report as JSON (NaN written as ``null``); written to ``path`` if given."""
-        text = json.dumps(_nan_to_none(self.to_dict()), indent=indent, allow_nan=False)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        return text
+        return save(json_text(self.to_dict(), indent=indent), path)
 
     def to_html(self, path: str | None = None, *, max_plots: int = 24) -> str:
         """One self-contained HTML page (plots embedded as PNG); written to ``path`` if given.
 
         ``max_plots`` caps the per-column distribution plots (worst columns first).
         """
-        from ._html import render_html
-
-        text = render_html(self, max_plots=max_plots)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        return text
+        return save(_render_html(self, max_plots=max_plots), path)
 
     def summary(self, n_worst: int = 5, n_worst_pairs: int = 3) -> str:
         """A short plain-text summary (what ``tabgan evaluate`` prints): the scores,
@@ -205,32 +198,180 @@ def _fmt(value: Any) -> str:
     return "  nan" if math.isnan(value) else f"{value:.3f}"
 
 
-def _plain(obj: Any) -> Any:
-    """Recursively turn numpy/pandas scalars and containers into plain Python types."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_plain(v) for v in obj.tolist()]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj)
-    if obj is None or obj is pd.NA or obj is pd.NaT:
-        return None
-    if isinstance(obj, pd.Timestamp):
-        return obj.isoformat()
-    return obj if isinstance(obj, str) else str(obj)
+# ------------------------------------------------------------------------ HTML
+def _num(value: Any, digits: int = 3) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return html.escape(str(value))
+    if math.isnan(number):
+        return "–"
+    if number != 0 and (abs(number) >= 1e5 or abs(number) < 1e-3):
+        return f"{number:.{digits}g}"
+    return f"{number:.{digits}f}"
 
 
-def _nan_to_none(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_nan_to_none(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+def _frame_table(frame: pd.DataFrame, text_columns: tuple[str, ...] = ()) -> str:
+    """A DataFrame as an HTML table: text columns escaped, the others formatted by :func:`_num`."""
+    header = [str(c) for c in frame.columns]
+    rows = [
+        [html.escape(str(v)) if c in text_columns else _num(v) for c, v in zip(header, values)]
+        for values in frame.itertuples(index=False, name=None)
+    ]
+    return table(header, rows, text_columns=text_columns)
+
+
+def _card(label: str, value: float, hint: str, bar: bool = True) -> str:
+    width = 0.0 if math.isnan(value) else max(0.0, min(1.0, value)) * 100
+    meter = f'<div class="bar"><div style="width:{width:.0f}%"></div></div>' if bar else ""
+    return (
+        f'<div class="card"><div class="l">{html.escape(label)}</div>'
+        f'<div class="v">{_num(value)}</div>{meter}'
+        f'<div class="l">{html.escape(hint)}</div></div>'
+    )
+
+
+_WORST_COLUMNS = (
+    "kind",
+    "score",
+    "metric",
+    "statistic",
+    "wasserstein_iqr",
+    "out_of_range_share",
+    "category_coverage",
+    "unseen_share",
+    "missing_diff",
+)
+_WORST_PAIRS = (
+    "column_a",
+    "column_b",
+    "kind",
+    "score",
+    "association_real",
+    "association_synthetic",
+    "pearson_diff",
+    "contingency_tvd",
+    "cramers_v_diff",
+)
+
+
+def _render_html(report: EvaluationReport, *, max_plots: int) -> str:
+    """The whole report page as one HTML string."""
+    parts = [
+        "<h1>Synthetic data evaluation</h1>",
+        f"<p class='sub'>{report.n_rows_real:,} real rows vs {report.n_rows_synthetic:,} "
+        f"synthetic rows, {len(report.columns)} columns. Scores run from 0 to 1; higher is "
+        "better.</p>",
+        "<div class='cards'>",
+        _card("Overall score", report.score, "mean of shape and trend"),
+        _card("Column shape", report.column_shape, "mean of 1−KS / 1−TVD"),
+        _card(
+            "Pair trend",
+            report.pair_trend,
+            f"{len(report.pairs)} of {report.n_pairs_total} pairs"
+            + (" (sampled)" if report.pairs_sampled else ""),
+        ),
+    ]
+    if report.detection:
+        parts.append(
+            _card(
+                "Detection AUC",
+                report.detection_auc,
+                "0.5 = indistinguishable, 1 = separable",
+                bar=False,
+            )
+        )
+        parts.append(_card("Detection score", report.detection_score, "1 − 2·max(0, AUC − 0.5)"))
+    if report.utility:
+        parts.append(
+            _card("Utility score", report.utility_score, f"predicting {report.utility['target']!r}")
+        )
+    parts.append("</div>")
+
+    if report.notes:
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
+        parts.append(f"<h2>Notes</h2><ul class='notes'>{items}</ul>")
+
+    parts.append("<h2>Worst columns</h2>")
+    cols = report.worst_columns(10).reset_index()
+    keep = ["column"] + [c for c in _WORST_COLUMNS if c in cols.columns]
+    parts.append(_frame_table(cols[keep], text_columns=("column", "kind", "metric")))
+    if len(report.pairs):
+        parts.append("<h2>Worst pairs</h2>")
+        pairs = report.worst_pairs(10)
+        keep = [c for c in _WORST_PAIRS if c in pairs.columns]
+        parts.append(_frame_table(pairs[keep], text_columns=("column_a", "column_b", "kind")))
+
+    if report.utility:
+        u = report.utility
+        source = "given" if u["holdout"] == "given" else "split off the real table"
+        parts.append("<h2>Machine-learning utility</h2>")
+        parts.append(
+            f"<p>{html.escape(u['task'].capitalize())} of <b>{html.escape(str(u['target']))}"
+            f"</b>: a HistGradientBoosting model trained on {u['n_train_real']:,} real rows "
+            f"versus one trained on {u['n_train_synthetic']:,} synthetic rows, both tested on "
+            f"{u['n_holdout']:,} holdout rows ({source}).</p>"
+        )
+        frame = pd.DataFrame(
+            {
+                "metric": list(u["real"]),
+                "train on real": list(u["real"].values()),
+                "train on synthetic": list(u["synthetic"].values()),
+                "ratio": list(u["ratio"].values()),
+            }
+        )
+        parts.append(_frame_table(frame, text_columns=("metric",)))
+
+    if report.detection:
+        d = report.detection
+        parts.append("<h2>Detection</h2>")
+        parts.append(
+            f"<p>A HistGradientBoosting classifier tried to tell {d['n_real']:,} real from "
+            f"{d['n_synthetic']:,} synthetic rows: {d['n_folds']}-fold cross-validated ROC AUC "
+            f"<b>{_num(d['auc'])}</b> (folds: {', '.join(_num(a) for a in d['fold_aucs'])}). "
+            "0.5 means it cannot tell them apart; 1.0 means it always can.</p>"
+        )
+
+    if len(report.pairs):
+        parts.append("<h2>Associations</h2>")
+        shown = min(len(report.columns), MAX_HEATMAP_COLUMNS)
+        extra = f" Only the first {shown} columns are shown." if shown < len(report.columns) else ""
+        sampled = " Grey cells: pairs not evaluated (sampled)." if report.pairs_sampled else ""
+        parts.append(
+            "<p>Pearson correlation for numeric pairs, Cramér's V (numeric side binned at real "
+            f"quantiles) for the others.{extra}{sampled}</p>"
+        )
+        parts.append(
+            image(heatmap_figure(report.columns.index, report.pairs), "association heatmaps")
+        )
+
+    parts.append("<h2>Column distributions</h2>")
+    parts.append(
+        "<p class='legend'>Worst columns first.<span style='background:"
+        f"{REAL_COLOR}'></span>real<span style='background:{SYNTH_COLOR}'></span>synthetic</p>"
+    )
+    order = report.columns.sort_values("score", na_position="last").index
+    parts.append("<div class='grid'>")
+    for name in order[:max_plots]:
+        row = report.columns.loc[name]
+        data = report.plot_data.get(str(name), {"type": "empty"})
+        stat = f"{row['metric']} {_num(row['statistic'])}"
+        subtitle = f"{row['kind']} · score {_num(row['score'])} ({stat})"
+        parts.append(image(column_figure(str(name), data, subtitle), str(name)))
+    parts.append("</div>")
+    if len(order) > max_plots:
+        parts.append(
+            f"<p>{len(order) - max_plots} more columns are not plotted; see the table below.</p>"
+        )
+
+    parts.append("<h2>All columns</h2><details><summary>Show the full column table</summary>")
+    parts.append(
+        _frame_table(report.columns.reset_index(), text_columns=("column", "kind", "metric"))
+    )
+    parts.append("</details>")
+    parts.append("<p class='sub'>Made by tabgan. Metric definitions: docs/evaluation.md.</p>")
+    return page("tabgan evaluation report", parts)

@@ -36,6 +36,7 @@ from sklearn.model_selection import train_test_split
 from .._validation import check_random_state, int_or_none_at_least, validate_params
 from .._validation import random_state as random_state_rule
 from ..errors import InvalidDataError, InvalidParameterError
+from ..limits import limit_threads
 from ._prepare import (
     EncodedColumn,
     Notes,
@@ -43,7 +44,6 @@ from ._prepare import (
     child_seeds,
     encode_like,
     feature_matrix,
-    model_threads,
     prepare,
     usable_features,
 )
@@ -162,10 +162,10 @@ def ml_utility(
     )
     rng = check_random_state(random_state)
     notes = Notes()
-    _, columns, _ = prepare(real, synthetic, metadata=metadata, notes=notes)
+    _, columns, _ = prepare(real, synthetic, metadata=metadata)
     check_target(target, list(real.columns), "ml_utility")
-    hold = encode_holdout(holdout, columns, notes) if holdout is not None else None
-    with model_threads(n_threads):
+    hold = encode_holdout(holdout, columns) if holdout is not None else None
+    with limit_threads(n_threads):
         result = utility_result(
             columns, target=target, holdout=hold, seed=child_seeds(rng, 1)[0], notes=notes
         )
@@ -182,9 +182,7 @@ def check_target(target: Any, names: Sequence[str], owner: str) -> None:
         )
 
 
-def encode_holdout(
-    holdout: Any, columns: Sequence[EncodedColumn], notes: Notes
-) -> list[np.ndarray]:
+def encode_holdout(holdout: Any, columns: Sequence[EncodedColumn]) -> list[np.ndarray]:
     """The holdout table in the shared encoding (it needs every column of the real table)."""
     holdout = check_table(holdout, "holdout")
     missing = [c.name for c in columns if c.name not in holdout.columns]
@@ -193,7 +191,7 @@ def encode_holdout(
             f"The holdout table lacks columns of the real table: {missing}. It must hold "
             "the same columns (extra ones are ignored)."
         )
-    return [encode_like(holdout[c.name], c, role="holdout", notes=notes) for c in columns]
+    return [encode_like(holdout[c.name], c, role="holdout") for c in columns]
 
 
 def _present(y: np.ndarray, numeric: bool) -> np.ndarray:
