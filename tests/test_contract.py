@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tabgan import InvalidParameterError, NotFittedError, Synthesizer, load
+from tabgan.audit.mixed_distance import MixedTypeDistance
 from tabgan.transformer import DataTransformer
 
 from .conftest import TINY, make_mixed
@@ -51,6 +52,12 @@ def _synth_round_trip(s: Synthesizer, tmp) -> Synthesizer:
     return load(tmp / "m.tabgan")
 
 
+def _distance_round_trip(dist: MixedTypeDistance, _tmp) -> MixedTypeDistance:
+    import json
+
+    return MixedTypeDistance.from_dict(json.loads(json.dumps(dist.to_dict())))
+
+
 def _frames_equal(a, b) -> None:
     if isinstance(a, pd.DataFrame):
         pd.testing.assert_frame_equal(a, b)
@@ -81,6 +88,17 @@ CONTRACTS = [
         round_trip=_transformer_round_trip,
         bad=[("n_modes", 0), ("weight_threshold", 1.0), ("max_gmm_samples", 5),
              ("max_categories", 1), ("point_share", 0.0)],
+        seed_matters=False,
+    ),
+    Contract(
+        name="MixedTypeDistance",
+        make=lambda **kw: MixedTypeDistance(**kw),
+        fit=lambda est, seed: est.fit(DF),  # no randomness: a seed has nothing to repeat
+        uses=[lambda d: d.pairwise(DF[:3], DF[:4]), lambda d: d.nearest(DF[:3], DF, k=1),
+              lambda d: d.to_dict()],
+        output=lambda d: d.pairwise(DF[:20], DF[20:60]),
+        round_trip=_distance_round_trip,
+        bad=[("chunk_elements", 0), ("n_threads", 0), ("n_threads", 1.5)],
         seed_matters=False,
     ),
 ]

@@ -129,6 +129,32 @@ class MixedTypeDistance:
         self.categorical_ = categorical
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted state as plain JSON types (parameters included)."""
+        self._check_fitted()
+        return {
+            "chunk_elements": self.chunk_elements,
+            "n_threads": self.n_threads,
+            "metadata": self.metadata_.to_dict(),
+            "columns": list(self.columns_),
+            "numeric": [[s.name, s.kind, s.center, s.scale] for s in self.numeric_.values()],
+            "categorical": list(self.categorical_),
+        }
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> MixedTypeDistance:
+        """The fitted distance that :meth:`to_dict` wrote."""
+        meta = Metadata.from_dict(state["metadata"])
+        dist = cls(meta, chunk_elements=state["chunk_elements"], n_threads=state["n_threads"])
+        dist.metadata_ = meta
+        dist.columns_ = list(state["columns"])
+        dist.numeric_ = {
+            name: _NumericSpec(name, kind, float(center), float(scale))
+            for name, kind, center, scale in state["numeric"]
+        }
+        dist.categorical_ = list(state["categorical"])
+        return dist
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "columns_"):
             from ..errors import NotFittedError
