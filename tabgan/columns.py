@@ -84,8 +84,17 @@ def _type_family(v: Any) -> str:
 
 
 def numeric_values(name: str, series: pd.Series, kind: str) -> np.ndarray:
-    """float64 values with NaN for missing; raises on inf or non-numeric data."""
-    if kind == "datetime":
+    """A numeric, integer or datetime column as float64: the one rule by which every
+    module (transformer, private preprocessing, evaluation, audits) reads numbers.
+
+    * missing values (NaN, None, NaT, ``pd.NA``) become NaN;
+    * datetimes (a ``kind`` of ``"datetime"``, or a datetime dtype whatever the declared
+      kind) become nanoseconds since the epoch in UTC;
+    * booleans become 0 and 1;
+    * a value that cannot be parsed as a number or a date, and an infinite value, raise
+      :class:`InvalidDataError` naming the column and what to do.
+    """
+    if kind == "datetime" or pd.api.types.is_datetime64_any_dtype(series.dtype):
         try:
             ts = pd.to_datetime(series)
         except (ValueError, TypeError) as exc:
