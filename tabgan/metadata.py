@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .columns import py_scalar
 from .errors import InvalidDataError
 
 __all__ = ["ColumnKind", "ColumnMetadata", "Metadata", "KINDS"]
@@ -76,7 +77,7 @@ class ColumnMetadata:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
         if self.categories is not None:
-            out["categories"] = [_jsonable(c) for c in self.categories]
+            out["categories"] = [py_scalar(c) for c in self.categories]
         if self.lower is not None:
             out["lower"] = float(self.lower)
         if self.upper is not None:
@@ -249,14 +250,6 @@ def _coerce_overrides(overrides: Any) -> dict[str, ColumnMetadata]:
                 f"Metadata for column {name!r} must be a kind string or a dict; got {spec!r}."
             )
     return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
 
 
 # keep dataclass helpers importable for callers that want plain dicts
