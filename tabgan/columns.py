@@ -83,7 +83,9 @@ def _type_family(v: Any) -> str:
     return type(v).__name__
 
 
-def numeric_values(name: str, series: pd.Series, kind: str) -> np.ndarray:
+def numeric_values(
+    name: str, series: pd.Series, kind: str, *, table: str | None = None
+) -> np.ndarray:
     """A numeric, integer or datetime column as float64: the one rule by which every
     module (transformer, private preprocessing, evaluation, audits) reads numbers.
 
@@ -92,8 +94,14 @@ def numeric_values(name: str, series: pd.Series, kind: str) -> np.ndarray:
       kind) become nanoseconds since the epoch in UTC;
     * booleans become 0 and 1;
     * a value that cannot be parsed as a number or a date, and an infinite value, raise
-      :class:`InvalidDataError` naming the column and what to do.
+      :class:`InvalidDataError` naming the column (and ``table``, the role of the table
+      it comes from, when given) and what to do.
     """
+    if table is not None:
+        try:
+            return numeric_values(name, series, kind)
+        except InvalidDataError as exc:
+            raise InvalidDataError(f"In the {table} table: {exc}") from exc
     if kind == "datetime" or pd.api.types.is_datetime64_any_dtype(series.dtype):
         try:
             ts = pd.to_datetime(series)

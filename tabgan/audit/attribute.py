@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..columns import numeric_values
 from ..errors import InvalidParameterError
 from ..metadata import Metadata
 from ._common import (
@@ -55,7 +56,7 @@ from ._common import (
     positive_int,
     wilson_interval,
 )
-from .mixed_distance import MixedTypeDistance, _category_text, numeric_column
+from .mixed_distance import MixedTypeDistance, _category_text
 
 __all__ = ["SecretResult", "AttributeInferenceResult", "attribute_inference"]
 
@@ -284,16 +285,16 @@ def _attribute(
         tol: float | None = None
         if numeric:
             spec = dist.numeric_[secret]
-            syn_vals = numeric_column(synthetic[secret], spec.kind, secret, role="synthetic")
+            syn_vals = numeric_values(secret, synthetic[secret], spec.kind, table="synthetic")
             tol = float(numeric_tolerance * spec.scale)
             ok_t = _numeric_success(
                 syn_vals[nn_t.indices],
-                numeric_column(t_rows[secret], spec.kind, secret, role="training"),
+                numeric_values(secret, t_rows[secret], spec.kind, table="training"),
                 tol,
             )
             ok_c = _numeric_success(
                 syn_vals[nn_c.indices],
-                numeric_column(c_rows[secret], spec.kind, secret, role="holdout"),
+                numeric_values(secret, c_rows[secret], spec.kind, table="holdout"),
                 tol,
             )
             kind = spec.kind

@@ -49,10 +49,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from ..columns import numeric_values
 from ..errors import InvalidDataError, InvalidParameterError
 from ..metadata import Metadata
 from ._common import RandomState, as_generator, check_tables, confidence_level, emit, positive_int
-from .mixed_distance import MixedTypeDistance, numeric_column
+from .mixed_distance import MixedTypeDistance
 
 __all__ = [
     "CanaryAuditResult",
@@ -205,7 +206,7 @@ def make_canaries(
     for c in train.columns:
         kind = meta[c].kind
         if meta[c].is_numeric:
-            values = numeric_column(train[c], kind, c, role="training")
+            values = numeric_values(c, train[c], kind, table="training")
             finite = values[np.isfinite(values)]
             if finite.size == 0:
                 cols[c] = pd.Series(np.full(n_canaries, np.nan))

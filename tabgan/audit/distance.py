@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..columns import numeric_values
 from ..errors import InvalidParameterError
 from ..limits import subsample_rows
 from ..metadata import Metadata
@@ -25,7 +26,7 @@ from ._common import (
     quantile,
     wilson_interval,
 )
-from .mixed_distance import MixedTypeDistance, _category_text, numeric_column
+from .mixed_distance import MixedTypeDistance, _category_text
 from .neighbors import knn
 
 __all__ = ["DistanceResult", "distance_to_closest_record"]
@@ -221,7 +222,7 @@ def _row_keys(dist: MixedTypeDistance, df: pd.DataFrame, role: str) -> np.ndarra
     cols: dict[str, Any] = {}
     for c in dist.columns_:
         if c in dist.numeric_:
-            cols[c] = numeric_column(df[c], dist.numeric_[c].kind, c, role=role)
+            cols[c] = numeric_values(c, df[c], dist.numeric_[c].kind, table=role)
         else:
             cols[c] = _category_text(df[c]).to_numpy()
     frame = pd.DataFrame(cols)

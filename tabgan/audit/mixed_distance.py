@@ -118,7 +118,7 @@ class MixedTypeDistance:
         for name in reference.columns:
             kind = meta[name].kind
             if meta[name].is_numeric:
-                values = numeric_column(reference[name], kind, name, role="training")
+                values = numeric_values(name, reference[name], kind, table="training")
                 center, scale = _robust_center_scale(values)
                 numeric[name] = _NumericSpec(name, kind, center, scale)
             else:
@@ -203,7 +203,7 @@ class MixedTypeDistance:
             arr = np.empty((len(t), len(num_cols)), dtype=np.float32)
             for j, c in enumerate(num_cols):
                 spec = self.numeric_[c]
-                x = (numeric_column(t[c], spec.kind, c, role=role) - spec.center) / spec.scale
+                x = (numeric_values(c, t[c], spec.kind, table=role) - spec.center) / spec.scale
                 x = np.clip(x, -_CLIP, _CLIP)
                 arr[:, j] = np.where(np.isnan(x), _MISSING, x)
             num_blocks.append(arr)
@@ -306,17 +306,6 @@ class MixedTypeDistance:
 
 
 # ---------------------------------------------------------------------- values
-def numeric_column(series: pd.Series, kind: str, name: str, *, role: str) -> np.ndarray:
-    """A numeric column as float64 by the one rule of :func:`tabgan.columns.numeric_values`
-    (datetimes as nanoseconds since the epoch in UTC, booleans as 0/1, missing as NaN);
-    unparseable or infinite values raise :class:`InvalidDataError` naming the column and
-    the ``role`` of its table."""
-    try:
-        return numeric_values(name, series, kind)
-    except InvalidDataError as exc:
-        raise InvalidDataError(f"In the {role} table: {exc}") from exc
-
-
 def _robust_center_scale(values: np.ndarray) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     if finite.size == 0:

@@ -131,17 +131,6 @@ def align_columns(real: pd.DataFrame, other: pd.DataFrame, role: str) -> pd.Data
     return other[list(real.columns)]
 
 
-def numeric_column(series: pd.Series, *, name: Any, kind: str, role: str) -> np.ndarray:
-    """Column ``name`` of the ``role`` table as float64, by the one rule of
-    :func:`tabgan.columns.numeric_values` (datetimes as nanoseconds since the epoch in
-    UTC, booleans as 0/1, missing as NaN); unparseable or infinite values raise
-    :class:`InvalidDataError` naming the column and the table."""
-    try:
-        return numeric_values(name, series, kind)
-    except InvalidDataError as exc:
-        raise InvalidDataError(f"In the {role} table: {exc}") from exc
-
-
 def encode_column(real: pd.Series, synthetic: pd.Series, *, kind: str) -> EncodedColumn:
     """The shared encoding of one column; ``kind`` decides numeric versus categorical."""
     name = real.name
@@ -149,8 +138,8 @@ def encode_column(real: pd.Series, synthetic: pd.Series, *, kind: str) -> Encode
         return EncodedColumn(
             name=name,
             kind=kind,
-            real=numeric_column(real, name=name, kind=kind, role="real"),
-            synthetic=numeric_column(synthetic, name=name, kind=kind, role="synthetic"),
+            real=numeric_values(name, real, kind, table="real"),
+            synthetic=numeric_values(name, synthetic, kind, table="synthetic"),
         )
     both = pd.concat(
         [real.reset_index(drop=True), synthetic.reset_index(drop=True)], ignore_index=True
@@ -169,7 +158,7 @@ def encode_column(real: pd.Series, synthetic: pd.Series, *, kind: str) -> Encode
 def encode_like(series: pd.Series, column: EncodedColumn, *, role: str) -> np.ndarray:
     """A third table's column (the holdout) in ``column``'s encoding; unseen categories -> -1."""
     if column.is_numeric:
-        return numeric_column(series, name=column.name, kind=column.kind, role=role)
+        return numeric_values(column.name, series, column.kind, table=role)
     return np.asarray(pd.Index(column.categories).get_indexer(series), dtype="int64")
 
 
