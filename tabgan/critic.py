@@ -50,7 +50,7 @@ from .networks import compute_in
 __all__ = [
     "SLOPE", "AutogradPass", "CriticPass", "Discriminator", "critic_backward",
     "critic_forward", "critic_gradients", "critic_loss", "dropout_masks", "fake_loss",
-    "fake_loss_derivative", "real_loss", "real_loss_derivative",
+    "fake_loss_derivative", "penalty", "real_loss", "real_loss_derivative",
 ]
 
 SLOPE = 0.2  # the critic's leaky ReLU slope
@@ -346,7 +346,7 @@ class CriticPass(_Pass):
             if gp_weight > 0:
                 v = (signals[0][2 * n :] @ weights[0][0]).float()
                 norm = v.norm(dim=1, keepdim=True)
-                value = value + gp_weight * ((norm - 1.0) ** 2).mean()
+                value = value + penalty(v, gp_weight)
                 # d penalty / d v, then carried forward through each layer (its masks fixed)
                 q = (gp_weight * 2.0 / n) * (norm - 1.0) / norm.clamp_min(1e-12) * v
                 q = q.to(dtype)

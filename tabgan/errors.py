@@ -1,4 +1,4 @@
-"""The exceptions tabgan raises.
+"""The exceptions tabgan raises, and how it warns.
 
 Every error tabgan raises on purpose derives from :class:`TabganError`, so a
 caller can catch the whole family with one ``except``. The subclasses also
@@ -8,7 +8,12 @@ Python (``except ValueError``) keeps working.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 __all__ = [
+    "warn_user",
     "TabganError",
     "NotFittedError",
     "InvalidDataError",
@@ -50,3 +55,16 @@ class ModelFileError(TabganError, ValueError):
 
 class PrivacyError(TabganError, ValueError):
     """A differential-privacy request cannot be honoured as stated."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, pointing at the first caller outside tabgan (the user's line), however deep
+    inside tabgan the warning is raised: one rule instead of a ``stacklevel`` to keep in
+    step with every change of the call chain."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -39,7 +39,7 @@ from .training import TrainConfig, Trainer
 from .transformer import DataTransformer
 
 __all__ = ["FitMode", "FitResult", "PlainFit", "build_generator", "build_networks", "fit",
-           "train_config"]
+           "train_config", "transformer_settings"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class PlainFit(FitMode):
         return Metadata.detect(data, declared)
 
     def transformer(self, data, meta, rng):
-        transformer = DataTransformer(**_transformer_settings(self.params)).fit(data, meta, rng=rng)
+        transformer = DataTransformer(**transformer_settings(self.params)).fit(data, meta, rng=rng)
         return transformer, []
 
     def trainer(self, **parts):
@@ -125,8 +125,7 @@ def fit(
     layout = transformer.layout_
     torch_rng = v.torch_generator(rng, device)
     generator, discriminator = build_networks(
-        p, layout, device, precision, pac=mode.pac, critic_precision=None if mode.private else precision,
-        rng=torch_rng,
+        p, layout, device, precision, pac=mode.pac, rng=torch_rng,
     )
     sampler = ConditionalSampler(
         layout, transformer.condition_counts(), device=device, log_frequency=p["log_frequency"]
@@ -164,7 +163,7 @@ def train_config(p: Mapping[str, Any]) -> TrainConfig:
     )
 
 
-def _transformer_settings(p: Mapping[str, Any]) -> dict[str, Any]:
+def transformer_settings(p: Mapping[str, Any]) -> dict[str, Any]:
     return {k: p[k] for k in ("n_modes", "weight_threshold", "max_gmm_samples", "max_categories")}
 
 
@@ -183,10 +182,9 @@ def build_generator(
 
 def build_networks(
     p: Mapping[str, Any], layout: Layout, device: torch.device, precision: str, *, pac: int,
-    critic_precision: str | None, rng: torch.Generator,
+    rng: torch.Generator,
 ) -> tuple[Generator, Discriminator]:
-    """Both networks, initialised from ``rng``; the critic's products in
-    ``critic_precision`` (None: float32)."""
+    """Both networks, their products in ``precision``, initialised from ``rng``."""
     if layout.width == 0:
         raise InvalidDataError(
             "Every column of the table is constant or entirely missing, so there is "
@@ -201,7 +199,7 @@ def build_networks(
         ),
         device,
     )
-    discriminator.compute_dtype = v.compute_dtype(critic_precision) if critic_precision else None
+    discriminator.compute_dtype = v.compute_dtype(precision)
     init_weights(generator, rng)
     init_weights(discriminator, rng)
     return generator, discriminator

@@ -14,7 +14,6 @@ lists, so it serialises to JSON (:meth:`DataTransformer.to_dict`).
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +31,7 @@ from .columns import (
     numeric_values,
     py_scalar,
 )
-from .errors import InvalidDataError, NotFittedError
+from .errors import InvalidDataError, NotFittedError, warn_user
 from .layout import Layout, Span
 from .metadata import ColumnMetadata, Metadata
 from .mixture import fit_mixtures
@@ -289,18 +288,16 @@ class DataTransformer:
         finite = values[~isnan]
         if len(finite) == 0:
             info.all_missing = True
-            warnings.warn(
-                f"Column {name!r} is entirely missing; it will be sampled as all-missing.",
-                stacklevel=4,
+            warn_user(
+                f"Column {name!r} is entirely missing; it will be sampled as all-missing."
             )
             return info, None
         info.lower = float(finite.min()) if cm.lower is None else float(cm.lower)
         info.upper = float(finite.max()) if cm.upper is None else float(cm.upper)
         if finite.min() == finite.max():
             info.constant = float(finite[0])
-            warnings.warn(
-                f"Column {name!r} is constant; it will be sampled as that constant.",
-                stacklevel=4,
+            warn_user(
+                f"Column {name!r} is constant; it will be sampled as that constant."
             )
             return info, None
         return info, finite
@@ -339,9 +336,8 @@ class DataTransformer:
         info.categories = cats
         info.counts = cnts
         if len(cats) == 1 and cm.categories is None:
-            warnings.warn(
-                f"Column {name!r} has a single value; it will be sampled as that constant.",
-                stacklevel=4,
+            warn_user(
+                f"Column {name!r} has a single value; it will be sampled as that constant."
             )
         return info
 
@@ -687,7 +683,7 @@ _PLAIN_NUMERIC = frozenset(
 
 def _restore_numeric(info: NumericInfo, values: np.ndarray) -> pd.Series | np.ndarray:
     dtype = info.dtype
-    if info.kind == "datetime":
+    if info.kind == "datetime" or dtype.startswith("datetime64"):  # encoded in nanoseconds
         ts = pd.Series(pd.to_datetime(values, unit="ns"))
         if "UTC" in dtype or "," in dtype:
             tz = dtype.split(",", 1)[1].strip(" ]") if "," in dtype else "UTC"

@@ -365,7 +365,8 @@ def test_private_fit_with_nonprivate_defaults_warns(monkeypatch):
 
     monkeypatch.setattr("tabgan.privacy.fitting.private_metadata", stop)
     df = pd.DataFrame({"a": ["x", "y"] * 50})
-    with _pytest.warns(UserWarning, match="recommends epochs=30"):
+    with _pytest.warns(UserWarning, match="recommends epochs=30") as record:
         with _pytest.raises(RuntimeError, match="stop after"):
             Synthesizer(epsilon=1.0).fit(df)
     assert calls
+    assert record[0].filename == __file__  # the user's line, not tabgan's

@@ -17,6 +17,7 @@ from tabgan import (
     TabganError,
     TrainingError,
 )
+from tabgan.transformer import DataTransformer
 
 from .conftest import TINY, make_mixed
 
@@ -569,3 +570,28 @@ def test_conditional_sampling_does_not_overshoot_a_common_condition(adult):
     out = synth.sample(4_000, random_state=0, conditions={"sex": "Male"})
     assert len(out) == 4_000 and (out["sex"] == "Male").all()
     assert sum(made) < 2.5 * 4_000, made  # sized by the share alone: about 40,000
+
+
+def test_fit_warnings_point_at_the_callers_line(mixed):
+    """However deep in the fit path a warning is raised, it names the user's line."""
+    df = mixed.assign(const=1.0, empty=np.nan)
+    with pytest.warns(UserWarning) as record:
+        fit_tiny(df)
+    assert {r.filename for r in record} == {__file__}
+    with pytest.warns(UserWarning) as record:
+        DataTransformer().fit(df, rng=np.random.default_rng(0))
+    assert {r.filename for r in record} == {__file__}
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+@pytest.mark.parametrize("kind", ["continuous", "datetime"])
+def test_datetimes_of_any_resolution_come_back_in_range(unit, kind):
+    stamps = pd.Series(pd.date_range("2020-01-01", periods=120, freq="D")).astype(
+        f"datetime64[{unit}]")
+    stamps[::7] = pd.NaT
+    df = pd.DataFrame({"when": stamps, "x": np.arange(120) % 5})
+    synth = Synthesizer(**TINY, random_state=0).fit(df, metadata={"when": kind})
+    out = synth.sample(60, random_state=0)
+    assert out["when"].dtype == df["when"].dtype
+    present = out["when"].dropna()
+    assert len(present) and present.min() >= stamps.min() and present.max() <= stamps.max()

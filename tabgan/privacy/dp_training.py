@@ -310,17 +310,20 @@ class PrivateTrainer(Trainer):
         return real, fake, mixed, masks
 
     def discriminator_step(self, batch=None) -> torch.Tensor:
-        """One DP-SGD step of the critic (its batch is its own: ``batch`` is unused)."""
+        """One DP-SGD step of the critic (its batch is its own: ``batch`` is unused), in
+        float32 whatever the precision: a norm underestimated in bfloat16 would let a row
+        weigh more than ``max_grad_norm``."""
         cfg = self.cfg
         self.D.power_iteration()
-        with torch.no_grad():
-            real, fake, mixed, masks = self.private_batch()
-        self.batch_sizes.append(real.shape[0])
-        grads, _, fake_score = clipped_gradient_sum(
-            self.D, real, fake, mixed, masks,
-            loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,
-            max_grad_norm=self.privacy.max_grad_norm,
-        )
+        with torch.autocast(self.device.type, enabled=False):
+            with torch.no_grad():
+                real, fake, mixed, masks = self.private_batch()
+            self.batch_sizes.append(real.shape[0])
+            grads, _, fake_score = clipped_gradient_sum(
+                self.D, real, fake, mixed, masks,
+                loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,
+                max_grad_norm=self.privacy.max_grad_norm,
+            )
         self.opt_d.zero_grad(set_to_none=True)
         for p, g in zip(self.D.weight_parameters(), grads):
             p.grad = g.view_as(p)

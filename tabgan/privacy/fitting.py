@@ -8,14 +8,13 @@ impossible one refused, before any value is read.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import PrivacyError
-from ..fitting import FitMode, _transformer_settings
+from ..errors import PrivacyError, warn_user
+from ..fitting import FitMode, transformer_settings
 from ..metadata import Metadata
 from ..training import Trainer
 from ..transformer import DataTransformer
@@ -51,14 +50,12 @@ class PrivateFit(FitMode):
     def metadata(self, data: pd.DataFrame, declared) -> Metadata:
         p = self.params
         if p["epochs"] == 300 and p["batch_size"] == 500:
-            warnings.warn(
+            warn_user(
                 "epsilon is set but epochs and batch_size are the non-private CTGAN defaults "
                 "(300, 500): the budget is shared by about 300 x rows/500 noisy critic steps, "
                 "so each gets very little and quality suffers. docs/privacy.md recommends "
                 "epochs=30, batch_size=1000, "
-                "discriminator_dim=(64, 64), generator_lr=discriminator_lr=1e-3.",
-                UserWarning,
-                stacklevel=5,
+                "discriminator_dim=(64, 64), generator_lr=discriminator_lr=1e-3."
             )
         n = len(data)
         delta = p["delta"] if p["delta"] is not None else acc.default_delta(n)
@@ -100,7 +97,7 @@ class PrivateFit(FitMode):
             max_categories=self.params["max_categories"], rng=rng,
         )
         entries.append(entry)
-        transformer = DataTransformer(**_transformer_settings(self.params)).fit_released(
+        transformer = DataTransformer(**transformer_settings(self.params)).fit_released(
             releases, meta, rng=rng
         )
         self.released = transformer
