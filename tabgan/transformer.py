@@ -453,8 +453,7 @@ class DataTransformer:
         lookup = {c: i for i, c in enumerate(info.categories)}
         values = series.astype(object)
         isna = values.isna().to_numpy()
-        mapped = values.map(lambda v: lookup.get(py_scalar(v), -1) if v is not None else -1)
-        codes = np.array(mapped, dtype=np.int64)  # a writable copy (pandas 3: read-only views)
+        codes = _lookup_codes(values, lookup)
         if MISSING in lookup:
             codes[isna] = lookup[MISSING]
         if (codes < 0).any():
@@ -475,9 +474,7 @@ class DataTransformer:
         lookup = {c: i for i, c in enumerate(info.categories)}
         values = series.astype(object)
         isna = values.isna().to_numpy()
-        codes = np.array(  # a writable copy (pandas 3 hands out read-only views)
-            values.map(lambda v: lookup.get(py_scalar(v), -1) if v is not None else -1), dtype=np.int64
-        )
+        codes = _lookup_codes(values, lookup)
         codes[isna] = lookup.get(MISSING, -1)
         unknown = codes < 0
         if unknown.any():
@@ -646,6 +643,16 @@ class DataTransformer:
                 pool[:] = info.other_values
                 values[is_other] = pool[rng.choice(len(pool), size=int(is_other.sum()), p=p / p.sum())]
         return _restore_discrete(info, values)
+
+
+def _lookup_codes(values: pd.Series, lookup: dict[Any, int]) -> np.ndarray:
+    """``lookup[value]`` per row (-1 for missing values and values not in ``lookup``), as a
+    writable int64 array. The distinct values are found first (``pd.factorize``, which
+    groups values as a dict does: by hash and equality), so Python runs once per distinct
+    value, not per row."""
+    rows, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([lookup.get(py_scalar(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return table[rows]  # the sentinel -1 picks the appended -1
 
 
 def _add_point_modes(info: NumericInfo, points: np.ndarray, shares: np.ndarray) -> None:

@@ -191,10 +191,7 @@ def _python_lines(fn) -> int:
     "column",
     [
         "x",
-        pytest.param("c", marks=pytest.mark.xfail(
-            strict=True,
-            reason="category_codes maps each value through a Python lambda and py_scalar",
-        )),
+        "c",
     ],
 )
 def test_transform_runs_no_python_line_per_row(column):
