@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-__all__ = ["limit_threads", "subsample_rows"]
+__all__ = ["limit_threads", "pin_threads", "subsample_rows"]
 
 
 def subsample_rows(n: int, max_rows: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -50,6 +50,20 @@ def subsample_rows(n: int, max_rows: int | None, rng: np.random.Generator) -> np
     if max_rows is None or n <= max_rows:
         return np.arange(n)
     return np.sort(rng.choice(n, size=max_rows, replace=False))
+
+
+def pin_threads(n_threads: int) -> None:
+    """For the rest of the calling thread's life, at most ``n_threads`` threads in its
+    OpenMP (and PyTorch MKL) pools, set the way :func:`limit_threads` sets them: nothing
+    process-wide changes, so threads started later keep PyTorch's default (the CPU
+    sampling workers of :mod:`tabgan._threads` run this once each)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.get_num_threads()  # settle PyTorch's lazy per-thread count first
+    threadpool_limits(limits=n_threads, user_api="openmp")  # set now, never restored
+    set_mkl_local = _torch_mkl_local() if torch is not None else None
+    if set_mkl_local is not None:
+        set_mkl_local(n_threads)
 
 
 @contextmanager
