@@ -375,18 +375,25 @@ class DataTransformer:
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any], *, metadata: Metadata) -> "DataTransformer":
-        """The fitted transformer that :meth:`to_dict` wrote, with its ``metadata``."""
+        """The fitted transformer that :meth:`to_dict` wrote, with its ``metadata``; raises
+        :class:`InvalidDataError` for anything else."""
         kinds = {"NumericInfo": NumericInfo, "DiscreteInfo": DiscreteInfo}
-        tr = cls(**state["settings"])
-        infos: list[NumericInfo | DiscreteInfo] = []
-        for item in state["infos"]:
-            item = dict(item)
-            infos.append(kinds[item.pop("type")](**item))
-        tr.metadata_ = metadata
-        tr.columns_ = list(state["columns"])
-        tr.infos_ = infos
-        tr.layout_ = Layout.from_list(state["layout"])
-        tr.private_ = bool(state.get("private", False))
+        try:
+            tr = cls(**state["settings"])
+            infos: list[NumericInfo | DiscreteInfo] = []
+            for item in state["infos"]:
+                item = dict(item)
+                infos.append(kinds[item.pop("type")](**item))
+            tr.metadata_ = metadata
+            tr.columns_ = list(state["columns"])
+            tr.infos_ = infos
+            tr.layout_ = Layout.from_list(state["layout"])
+            tr.private_ = bool(state.get("private", False))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidDataError(
+                f"Not a DataTransformer state written by to_dict() ({type(exc).__name__}: "
+                f"{exc}); pass what to_dict() returned."
+            ) from exc
         return tr
 
     def condition_counts(self) -> list[list[int]]:

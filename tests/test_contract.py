@@ -32,6 +32,8 @@ class Contract:
     output: Callable[[Any], Any]  # what a fitted estimator gives, to compare
     round_trip: Callable[[Any, Any], Any]  # (fitted, tmp_path) -> the same, saved and loaded
     bad: list[tuple[str, Any]] = field(default_factory=list)
+    #: (tmp_path) -> reads a malformed saved state (must raise a TabganError)
+    load_broken: Callable[[Any], Any] | None = None
     #: whether another seed must give another output (a transformer fitted without
     #: subsampling is deterministic)
     seed_matters: bool = True
@@ -73,6 +75,8 @@ CONTRACTS = [
         uses=[lambda s: s.sample(5), lambda s: s.save("never-written.tabgan")],
         output=lambda s: s.sample(30, random_state=1),
         round_trip=_synth_round_trip,
+        load_broken=lambda tmp: (tmp / "bad.tabgan").write_bytes(b"not a model") and load(
+            tmp / "bad.tabgan"),
         bad=[("epochs", 0), ("batch_size", 1.5), ("pac", -1), ("loss", "hinge"),
              ("dropout", 1.0), ("ema_decay", 1.0), ("precision", "half"),
              ("random_state", -3), ("epsilon", 0.0)],
@@ -86,6 +90,7 @@ CONTRACTS = [
               lambda t: t.to_dict(), lambda t: t.condition_counts()],
         output=lambda t: t.transform(DF, rng=np.random.default_rng(1)),
         round_trip=_transformer_round_trip,
+        load_broken=lambda tmp: DataTransformer.from_dict({"settings": {}}, metadata=None),
         bad=[("n_modes", 0), ("weight_threshold", 1.0), ("max_gmm_samples", 5),
              ("max_categories", 1), ("point_share", 0.0)],
         seed_matters=False,
@@ -98,6 +103,7 @@ CONTRACTS = [
               lambda d: d.to_dict()],
         output=lambda d: d.pairwise(DF[:20], DF[20:60]),
         round_trip=_distance_round_trip,
+        load_broken=lambda tmp: MixedTypeDistance.from_dict({"columns": ["a"]}),
         bad=[("chunk_elements", 0), ("n_threads", 0), ("n_threads", 1.5)],
         seed_matters=False,
     ),
@@ -142,3 +148,11 @@ def test_same_seed_same_output(contract):
 def test_save_load_round_trip_gives_the_same_output(contract, tmp_path):
     fitted = contract.fit(contract.make(), 0)
     _frames_equal(contract.output(fitted), contract.output(contract.round_trip(fitted, tmp_path)))
+
+
+@pytest.mark.parametrize("contract", CONTRACTS, ids=IDS)
+def test_a_malformed_saved_state_raises_a_tabgan_error(contract, tmp_path):
+    from tabgan import TabganError
+
+    with pytest.raises(TabganError, match="(?i)not a|tabgan model"):
+        contract.load_broken(tmp_path)

@@ -143,16 +143,23 @@ class MixedTypeDistance:
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> MixedTypeDistance:
-        """The fitted distance that :meth:`to_dict` wrote."""
-        meta = Metadata.from_dict(state["metadata"])
-        dist = cls(meta, chunk_elements=state["chunk_elements"], n_threads=state["n_threads"])
-        dist.metadata_ = meta
-        dist.columns_ = list(state["columns"])
-        dist.numeric_ = {
-            name: _NumericSpec(name, kind, float(center), float(scale))
-            for name, kind, center, scale in state["numeric"]
-        }
-        dist.categorical_ = list(state["categorical"])
+        """The fitted distance that :meth:`to_dict` wrote; raises :class:`InvalidDataError`
+        for anything else."""
+        try:
+            meta = Metadata.from_dict(state["metadata"])
+            dist = cls(meta, chunk_elements=state["chunk_elements"], n_threads=state["n_threads"])
+            dist.metadata_ = meta
+            dist.columns_ = list(state["columns"])
+            dist.numeric_ = {
+                name: _NumericSpec(name, kind, float(center), float(scale))
+                for name, kind, center, scale in state["numeric"]
+            }
+            dist.categorical_ = list(state["categorical"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidDataError(
+                f"Not a MixedTypeDistance state written by to_dict() ({type(exc).__name__}: "
+                f"{exc}); pass what to_dict() returned."
+            ) from exc
         return dist
 
     def _check_fitted(self) -> None:
