@@ -44,6 +44,10 @@ def _add_fit(sub) -> None:
     p.add_argument(
         "--discrete", default="", help="comma-separated columns to treat as discrete"
     )
+    p.add_argument(
+        "--no-derive", action="store_true",
+        help="model every column itself, also those the data show to be a function of another",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--epsilon",
@@ -95,6 +99,7 @@ def _run_fit(args) -> int:
         epsilon=args.epsilon,
         delta=args.delta,
         max_grad_norm=args.max_grad_norm,
+        derive_columns=not args.no_derive,
     )
     if args.epsilon is not None:
         inferred = [c for c in df.columns if c not in overrides]
@@ -142,12 +147,17 @@ def parse_conditions(items: Sequence[str], synth) -> dict:
     from .transformer import DiscreteInfo
 
     infos = {i.name: i for i in synth.transformer_.infos_}
+    derived = {d.name: d for d in synth.transformer_.derived_}
     out = {}
     for item in items:
         if "=" not in item:
             raise ConditionError(f"--condition expects COL=VALUE, got {item!r}.")
         col, text = item.split("=", 1)
         info = infos.get(col)
+        if col in derived:
+            match = [x for x in derived[col].values if x is not None and str(x) == text]
+            out[col] = match[0] if match else (None if text in ("", "NaN", "nan") else text)
+            continue
         if not isinstance(info, DiscreteInfo):
             out[col] = text  # let Synthesizer.sample explain the problem
             continue

@@ -164,7 +164,8 @@ def train_config(p: Mapping[str, Any]) -> TrainConfig:
 
 
 def transformer_settings(p: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: p[k] for k in ("n_modes", "weight_threshold", "max_gmm_samples", "max_categories")}
+    keys = ("n_modes", "weight_threshold", "max_gmm_samples", "max_categories", "derive_columns")
+    return {k: p[k] for k in keys}
 
 
 def build_generator(

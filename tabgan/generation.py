@@ -73,8 +73,11 @@ def condition_targets(
         )
     infos = {info.name: info for info in transformer.infos_}
     spans = {s.column: s for s in transformer.layout_.spans if s.role == "category"}
+    derived = {d.name: d for d in transformer.derived_}
     out = []
     for column, value in conditions.items():
+        if column in derived:  # a condition on its parent's categories that give the value
+            column, value = _parent_condition(derived[column], value, infos)
         if column not in infos:
             raise ConditionError(
                 f"Unknown column {column!r} in conditions. Columns: {list(infos)}."
@@ -104,6 +107,26 @@ def condition_targets(
             )
         out.append(Target(spans.get(column), index, info.counts[index]))
     return out
+
+
+def _parent_condition(d, value: Any, infos) -> tuple[str, Any]:
+    """The condition on ``d.parent`` that a condition on derived column ``d`` means."""
+    key = None if _is_missing(value) else py_scalar(value)
+    parents = [k for k, v in enumerate(d.values) if v == key and infos[d.parent].counts[k] > 0]
+    if not parents:
+        shown = sorted({str(v) for v in d.values if v is not None})[:10]
+        raise ConditionError(
+            f"Column {d.name!r} has no value {value!r} in what the model learned. Known "
+            f"values include: {shown}."
+        )
+    if len(parents) > 1:
+        options = [infos[d.parent].categories[k] for k in parents][:10]
+        raise ConditionError(
+            f"Column {d.name!r} is derived from {d.parent!r}, and {value!r} goes with several "
+            f"of its values ({options}); condition on {d.parent!r} instead."
+        )
+    category = infos[d.parent].categories[parents[0]]
+    return d.parent, None if category == MISSING else category
 
 
 class _Passes:

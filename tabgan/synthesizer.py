@@ -59,6 +59,7 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "weight_threshold": v.real_in(0, 1, hi_open=True),
     "max_gmm_samples": v.int_or_none_at_least(10),
     "max_categories": v.int_at_least(2),
+    "derive_columns": v.boolean(),
     "device": v.device(),
     "precision": v.one_of("auto", "float32", "bfloat16"),
     "verbose": v.boolean(),
@@ -120,6 +121,12 @@ class Synthesizer:
         weights are already private.
     n_modes, weight_threshold, max_gmm_samples, max_categories:
         Transformer settings (see :class:`tabgan.transformer.DataTransformer`).
+    derive_columns:
+        Model a column that the training rows show to be a function of a discrete
+        column (a category and its numeric code, a code and its label) through that
+        column alone, and write it from the parent's value: the relation then holds in
+        every generated row (``tabgan.relations``). Not used under ``epsilon``
+        (finding relations reads the table).
     device:
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
     precision:
@@ -202,6 +209,7 @@ class Synthesizer:
         weight_threshold: float = 0.005,
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
+        derive_columns: bool = True,
         device: str | torch.device = "auto",
         precision: str = "auto",
         verbose: bool = False,
@@ -236,6 +244,7 @@ class Synthesizer:
         self.weight_threshold = weight_threshold
         self.max_gmm_samples = max_gmm_samples
         self.max_categories = max_categories
+        self.derive_columns = derive_columns
         self.device = device
         self.precision = precision
         self.verbose = verbose

@@ -35,6 +35,7 @@ from .errors import InvalidDataError, NotFittedError, warn_user
 from .layout import Layout, Span
 from .metadata import ColumnMetadata, Metadata
 from .mixture import fit_mixtures
+from .relations import Derived, find_derived
 
 __all__ = ["CategoryRelease", "DataTransformer", "DiscreteInfo", "NumericInfo", "NumericRelease"]
 
@@ -136,12 +137,14 @@ class DataTransformer:
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
         point_share: float | None = 0.05,
+        derive_columns: bool = True,
     ) -> None:
         self.n_modes = n_modes
         self.weight_threshold = weight_threshold
         self.max_gmm_samples = max_gmm_samples
         self.max_categories = max_categories
         self.point_share = point_share
+        self.derive_columns = derive_columns
 
     _constraints = {
         "n_modes": v.int_at_least(1),
@@ -151,6 +154,7 @@ class DataTransformer:
         "point_share": v.Constraint(
             lambda x: x is None or (v._is_real(x) and 0 < x <= 1), "None or a float in (0, 1]"
         ),
+        "derive_columns": v.boolean(),
     }
 
     def get_params(self) -> dict[str, Any]:
@@ -189,6 +193,11 @@ class DataTransformer:
                         to_fit.append((info, rest))
             else:
                 infos.append(self._fit_discrete(name, df[name], cm))
+        self.derived_ = self._find_derived(df, infos) if self.derive_columns else []
+        children = {d.name for d in self.derived_}
+        infos = [info for info in infos if info.name not in children]
+        to_fit = [(info, values) for info, values in to_fit if info.name not in children]
+        point_modes = [t for t in point_modes if t[0].name not in children]
         self._fit_modes(to_fit, self.max_gmm_samples, rng)
         for info, points, shares in point_modes:
             _add_point_modes(info, points, shares)
@@ -198,6 +207,40 @@ class DataTransformer:
         self.layout_ = self._build_layout()
         self.private_ = False
         return self
+
+    def _find_derived(self, df: pd.DataFrame, infos: list) -> list[Derived]:
+        """The columns that the rows show to be functions of a discrete column (see
+        :mod:`tabgan.relations`), each with its value for every parent category."""
+        parents, n_values = {}, {}
+        for info in infos:
+            if isinstance(info, DiscreteInfo) and OTHER not in info.categories:
+                parents[info.name] = self.category_codes(info, df[info.name])
+                n_values[info.name] = len(info.categories)
+        candidates = [
+            info.name for info in infos
+            if (isinstance(info, DiscreteInfo) and len(info.categories) >= 2)
+            or (isinstance(info, NumericInfo) and info.constant is None and not info.all_missing)
+        ]
+        found = find_derived(df, parents, n_values, candidates)
+        by_name = {info.name: info for info in infos}
+        out = []
+        for child, (parent, _) in found.items():
+            codes = parents[parent]
+            first = np.full(n_values[parent], -1, dtype=np.int64)
+            seen, at = np.unique(codes, return_index=True)
+            first[seen] = at
+            column = df[child]
+            values = [
+                None if k < 0 or pd.isna(column.iloc[k]) else py_scalar(column.iloc[k])
+                for k in first
+            ]
+            info = by_name[child]
+            out.append(Derived(
+                name=child, parent=parent, kind=info.kind, dtype=info.dtype, values=values,
+                pandas_categories=getattr(info, "pandas_categories", None),
+                ordered=getattr(info, "ordered", False),
+            ))
+        return out
 
     def fit_released(
         self, releases: list[Any], metadata: Metadata, *, rng: np.random.Generator
@@ -249,6 +292,7 @@ class DataTransformer:
             if rel.constant is None and not rel.all_missing:
                 to_fit.append((info, rel.draw(draws, rng)))
         self._fit_modes(to_fit, None, rng)
+        self.derived_ = []  # finding relations would read the table: not in a private fit
         self.metadata_ = metadata
         self.columns_ = [rel.name for rel in releases]
         self.infos_ = infos
@@ -371,6 +415,7 @@ class DataTransformer:
             "infos": [{"type": type(i).__name__, **dataclasses.asdict(i)} for i in self.infos_],
             "layout": self.layout_.to_list(),
             "private": bool(self.private_),
+            "derived": [dataclasses.asdict(d) for d in self.derived_],
         }
 
     @classmethod
@@ -389,6 +434,7 @@ class DataTransformer:
             tr.infos_ = infos
             tr.layout_ = Layout.from_list(state["layout"])
             tr.private_ = bool(state.get("private", False))
+            tr.derived_ = [Derived(**d) for d in state.get("derived", [])]  # none before 0.1.1
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidDataError(
                 f"Not a DataTransformer state written by to_dict() ({type(exc).__name__}: "
@@ -614,6 +660,8 @@ class DataTransformer:
                 cols[info.name] = self._decode_numeric(info, code, value, n)
             else:
                 cols[info.name] = self._decode_discrete(info, code, n, rng)
+        for d in self.derived_:
+            cols[d.name] = _decode_derived(d, code(d.parent, "category"))
         # Every column is a new array: the frame takes them as they are (no copy into
         # consolidated blocks; pandas consolidates later if an operation needs it).
         return pd.DataFrame(cols, columns=self.columns_, copy=False)
@@ -650,6 +698,23 @@ class DataTransformer:
                 pool[:] = info.other_values
                 values[is_other] = pool[rng.choice(len(pool), size=int(is_other.sum()), p=p / p.sum())]
         return _restore_discrete(info, values)
+
+
+def _decode_derived(d: Derived, parent_codes: np.ndarray) -> pd.Series | np.ndarray:
+    """A derived column from its parent's chosen categories (see :mod:`tabgan.relations`)."""
+    table = np.empty(len(d.values), dtype=object)
+    table[:] = d.values
+    values = table[parent_codes]
+    if d.kind in ("continuous", "integer", "datetime"):
+        numbers = np.array([np.nan if x is None else x for x in table], dtype=object)
+        if d.kind == "datetime":
+            numbers = np.array([np.nan if x is None else pd.Timestamp(x).value for x in table])
+        numbers = numbers.astype(np.float64)[parent_codes]
+        return _restore_numeric(NumericInfo(name=d.name, kind=d.kind, dtype=d.dtype), numbers)
+    values[pd.isna(values)] = np.nan
+    return _restore_discrete(
+        DiscreteInfo(name=d.name, kind=d.kind, dtype=d.dtype,
+                     pandas_categories=d.pandas_categories, ordered=d.ordered), values)
 
 
 def _lookup_codes(values: pd.Series, lookup: dict[Any, int]) -> np.ndarray:

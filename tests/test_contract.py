@@ -79,7 +79,7 @@ CONTRACTS = [
             tmp / "bad.tabgan"),
         bad=[("epochs", 0), ("batch_size", 1.5), ("pac", -1), ("loss", "hinge"),
              ("dropout", 1.0), ("ema_decay", 1.0), ("precision", "half"),
-             ("random_state", -3), ("epsilon", 0.0)],
+             ("random_state", -3), ("epsilon", 0.0), ("derive_columns", 1)],
     ),
     Contract(
         name="DataTransformer",
@@ -92,7 +92,7 @@ CONTRACTS = [
         round_trip=_transformer_round_trip,
         load_broken=lambda tmp: DataTransformer.from_dict({"settings": {}}, metadata=None),
         bad=[("n_modes", 0), ("weight_threshold", 1.0), ("max_gmm_samples", 5),
-             ("max_categories", 1), ("point_share", 0.0)],
+             ("max_categories", 1), ("point_share", 0.0), ("derive_columns", "yes")],
         seed_matters=False,
     ),
     Contract(
