@@ -65,6 +65,7 @@ def find_derived(
     derived: dict[str, tuple[str, np.ndarray]] = {}
     used_as_parent: set[str] = set()
     eligible = [p for p in parents if n_values[p] >= 2 and n >= MIN_ROWS_PER_VALUE * n_values[p]]
+    present: dict[str, int] = {}  # parent values seen, counted on first need
     for child in candidates:
         if child in used_as_parent:
             continue
@@ -77,7 +78,9 @@ def find_derived(
             if parent == child or parent in derived or k > n_values[parent]:
                 continue
             pair = parents[parent].astype(np.int64) * k + codes
-            if len(np.unique(pair)) == len(np.unique(parents[parent])):
+            if parent not in present:
+                present[parent] = len(np.unique(parents[parent]))
+            if len(np.unique(pair)) == present[parent]:
                 found = parent
                 break
         if found is not None:

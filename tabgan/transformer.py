@@ -701,20 +701,19 @@ class DataTransformer:
 
 
 def _decode_derived(d: Derived, parent_codes: np.ndarray) -> pd.Series | np.ndarray:
-    """A derived column from its parent's chosen categories (see :mod:`tabgan.relations`)."""
-    table = np.empty(len(d.values), dtype=object)
-    table[:] = d.values
-    values = table[parent_codes]
+    """A derived column from its parent's chosen categories (see :mod:`tabgan.relations`):
+    one value per parent category, looked up for every row."""
     if d.kind in ("continuous", "integer", "datetime"):
-        numbers = np.array([np.nan if x is None else x for x in table], dtype=object)
-        if d.kind == "datetime":
-            numbers = np.array([np.nan if x is None else pd.Timestamp(x).value for x in table])
-        numbers = numbers.astype(np.float64)[parent_codes]
-        return _restore_numeric(NumericInfo(name=d.name, kind=d.kind, dtype=d.dtype), numbers)
-    values[pd.isna(values)] = np.nan
+        number = (lambda x: pd.Timestamp(x).value) if d.kind == "datetime" else float
+        table = np.array([np.nan if x is None else number(x) for x in d.values], dtype=np.float64)
+        return _restore_numeric(NumericInfo(name=d.name, kind=d.kind, dtype=d.dtype),
+                                table[parent_codes])
+    table = np.empty(len(d.values), dtype=object)
+    table[:] = [np.nan if x is None else x for x in d.values]
     return _restore_discrete(
         DiscreteInfo(name=d.name, kind=d.kind, dtype=d.dtype,
-                     pandas_categories=d.pandas_categories, ordered=d.ordered), values)
+                     pandas_categories=d.pandas_categories, ordered=d.ordered),
+        table[parent_codes])
 
 
 def _lookup_codes(values: pd.Series, lookup: dict[Any, int]) -> np.ndarray:
