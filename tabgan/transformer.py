@@ -37,7 +37,21 @@ from .metadata import ColumnMetadata, Metadata
 from .mixture import fit_mixtures
 from .relations import Derived, find_derived
 
-__all__ = ["CategoryRelease", "DataTransformer", "DiscreteInfo", "NumericInfo", "NumericRelease"]
+__all__ = [
+    "MAX_POINTS",
+    "MIN_POINT_ROWS",
+    "CategoryRelease",
+    "DataTransformer",
+    "DiscreteInfo",
+    "NumericInfo",
+    "NumericRelease",
+]
+
+#: A numeric value needs at least this many rows to get a point mode of its own: a rarer
+#: value is left to the mixture, so that no value of one or a few people is copied.
+MIN_POINT_ROWS = 20
+#: At most this many point modes per column (the most frequent values).
+MAX_POINTS = 64
 
 
 
@@ -310,8 +324,8 @@ class DataTransformer:
             return empty, empty, values
         uniq, counts = np.unique(values, return_counts=True)
         share = counts / len(values)
-        keep = np.argsort(-share, kind="stable")[: self.n_modes]
-        keep = keep[share[keep] >= self.point_share]
+        keep = np.argsort(-share, kind="stable")[:MAX_POINTS]
+        keep = keep[(share[keep] >= self.point_share) & (counts[keep] >= MIN_POINT_ROWS)]
         points = uniq[keep]
         rest = values[~np.isin(values, points)]
         if len(rest) and np.all(rest == rest[0]):  # one value left: a point too

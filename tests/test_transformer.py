@@ -270,3 +270,32 @@ def test_decode_of_choices_equals_inverse_transform():
     for bad in (too_big, -codes - 1, codes.astype(float)):
         with pytest.raises(InvalidDataError, match="below the width"):
             tr.decode(bad, values, rng=rng())
+
+
+def test_point_modes_need_enough_rows():
+    """A value held by a few rows never gets a point mode (it would be copied exactly),
+    whatever its share; with MIN_POINT_ROWS rows it does."""
+    from tabgan.transformer import MIN_POINT_ROWS
+
+    r = rng()
+    few = np.concatenate([np.full(MIN_POINT_ROWS - 1, 7.0), r.normal(size=60)])
+    enough = np.concatenate([np.full(MIN_POINT_ROWS, 7.0), r.normal(size=60)])
+    def points_of(x):
+        info = DataTransformer(point_share=0.05).fit(pd.DataFrame({"v": x}), rng=rng()).infos_[0]
+        return [m for m, s in zip(info.means, info.stds) if s == 0]
+
+    assert points_of(few) == [] and points_of(enough) == [7.0]
+
+
+def test_point_modes_cover_many_frequent_values():
+    """A column of integers with many frequent values (ages, hours) gets a point mode for
+    each value holding at least point_share of the rows, up to MAX_POINTS."""
+    from tabgan.transformer import MAX_POINTS
+
+    r = rng()
+    x = r.integers(0, 40, 20_000).astype(float)  # 40 values, 2.5 % each
+    info = DataTransformer(point_share=0.01).fit(pd.DataFrame({"v": x}), rng=rng()).infos_[0]
+    assert sorted(m for m, s in zip(info.means, info.stds) if s == 0) == list(map(float, range(40)))
+    many = r.integers(0, 500, 200_000).astype(float)  # 500 values, 0.2 % each
+    info = DataTransformer(point_share=0.001).fit(pd.DataFrame({"v": many}), rng=rng()).infos_[0]
+    assert sum(s == 0 for s in info.stds) == MAX_POINTS
