@@ -30,16 +30,23 @@ import torch
 from . import _validation as v
 from .critic import Discriminator
 from .errors import InvalidDataError
+from .generation import generate
 from .layout import Layout
 from .metadata import Metadata
 from .networks import Generator, init_weights, materialize
 from .privacy.ledger import LedgerEntry, PrivacyLedger
 from .sampler import ConditionalSampler
+from .selection import BestSnapshot, FidelityCheck, split_holdout
 from .training import TrainConfig, Trainer
 from .transformer import DataTransformer
 
-__all__ = ["FitMode", "FitResult", "PlainFit", "build_generator", "build_networks", "fit",
-           "train_config", "transformer_settings"]
+__all__ = ["MAX_HOLDOUT_ROWS", "FitMode", "FitResult", "PlainFit", "build_generator",
+           "build_networks", "fit", "train_config", "transformer_settings"]
+
+#: Most training rows held out for the fidelity check of model selection.
+MAX_HOLDOUT_ROWS = 5_000
+#: Rows generated per check: this many times the held-out rows (fewer noisy histograms).
+CHECK_ROWS_PER_HELD_OUT = 4
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,9 @@ class FitResult:
     epsilon: float
     delta: float
     ledger: PrivacyLedger | None
+    #: model selection's record (None without ``check_every``): best epoch and score,
+    #: every check's score, rows held out, epochs trained
+    selection: dict[str, Any] | None = None
 
 
 class FitMode:
@@ -120,6 +130,11 @@ def fit(
     device = v.resolve_device(p["device"])
     precision = v.resolve_precision(p["precision"], device, private=mode.private)
 
+    selecting = p.get("check_every") is not None and not mode.private
+    holdout = None
+    if selecting:  # rows for the fidelity check, never trained on
+        keep, held = split_holdout(len(data), p["validation_size"], MAX_HOLDOUT_ROWS, rng)
+        data, holdout = data.iloc[keep], data.iloc[held]
     transformer, entries = mode.transformer(data, meta, rng)
     encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
     layout = transformer.layout_
@@ -134,14 +149,54 @@ def fit(
         config=train_config(p), layout=layout, generator_net=generator,
         discriminator=discriminator, sampler=sampler, data=encoded, rng=torch_rng,
     )
-    history = trainer.run(p["epochs"], verbose=p["verbose"])
+    best = monitor = None
+    if holdout is not None:
+        best = BestSnapshot(patience=p["patience"])
+        monitor = _fidelity_monitor(p, transformer, generator, meta, holdout, best, rng)
+    history = trainer.run(
+        p["epochs"], verbose=p["verbose"], monitor=monitor,
+        check_every=p["check_every"] if selecting else 1,
+    )
+    selection = None
+    if best is not None:
+        generator.load_state_dict(best.state)  # the best check's averaged weights
+        selection = {
+            "best_epoch": best.best_epoch, "best_score": best.best_score,
+            "scores": [list(t) for t in best.scores], "held_out_rows": len(holdout),
+            "epochs_trained": len(history),
+        }
     epsilon, delta, ledger = mode.finish(trainer, entries)
     return FitResult(
         metadata=meta, transformer=transformer, generator=generator.eval(),
         discriminator=discriminator.eval(), history=pd.DataFrame(history), device=device,
-        precision=precision, n_rows=len(data), rng=rng, epsilon=epsilon, delta=delta,
-        ledger=ledger,
+        precision=precision, n_rows=len(data) + (0 if holdout is None else len(holdout)),
+        rng=rng, epsilon=epsilon, delta=delta, ledger=ledger, selection=selection,
     )
+
+
+def _fidelity_monitor(
+    p: Mapping[str, Any], transformer: DataTransformer, generator: Generator, meta: Metadata,
+    holdout: pd.DataFrame, best: BestSnapshot, rng: np.random.Generator,
+):
+    """The trainer's monitor of model selection: generate rows (the same noise at every
+    check), score them against the held-out rows, keep the best weights in ``best``."""
+    check = FidelityCheck(holdout, {c: meta[c].kind for c in holdout.columns}, rng=rng)
+    seed = int(rng.integers(2**62))
+    n = CHECK_ROWS_PER_HELD_OUT * len(holdout)
+    device = next(generator.parameters()).device
+
+    def snapshot() -> dict[str, torch.Tensor]:
+        return {k: t.detach().clone() for k, t in generator.state_dict().items()}
+
+    def monitor(epoch: int) -> tuple[float, bool]:
+        gen = torch.Generator(device=device)
+        gen.manual_seed(seed)
+        codes, values = generate(generator, transformer, n, gen, [], batch=p["batch_size"])
+        rows = transformer.decode(codes, values, rng=np.random.default_rng(seed))
+        score = check.score(rows)
+        return score, best.offer(epoch, score, snapshot)
+
+    return monitor
 
 
 def train_config(p: Mapping[str, Any]) -> TrainConfig:

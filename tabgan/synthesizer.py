@@ -60,6 +60,9 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "max_gmm_samples": v.int_or_none_at_least(10),
     "max_categories": v.int_at_least(2),
     "derive_columns": v.boolean(),
+    "check_every": v.int_or_none_at_least(1),
+    "validation_size": v.real_in(0, 1, lo_open=True, hi_open=True),
+    "patience": v.int_or_none_at_least(1),
     "device": v.device(),
     "precision": v.one_of("auto", "float32", "bfloat16"),
     "verbose": v.boolean(),
@@ -127,6 +130,17 @@ class Synthesizer:
         column alone, and write it from the parent's value: the relation then holds in
         every generated row (``tabgan.relations``). Not used under ``epsilon``
         (finding relations reads the table).
+    check_every, validation_size, patience:
+        Model selection (``tabgan.selection``). With ``check_every`` set, a share
+        ``validation_size`` of the training rows (at most 5,000) is held out and never
+        trained on; after every ``check_every``-th epoch and the last, rows generated
+        from the averaged weights are scored against them (binned column marginals and
+        column pairs, ``1 - TVD``), the progress bar shows the score, and the fit keeps
+        the weights of the best check instead of the last ones. ``patience``: stop
+        training after this many checks in a row without improvement (``None``: train
+        every epoch). The record is in ``selection_``. ``None`` (the default): no check,
+        every row trains, the last averaged weights are kept. Not used under
+        ``epsilon`` (the check reads real rows outside the guarantee).
     device:
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
     precision:
@@ -176,6 +190,9 @@ class Synthesizer:
     ----------
     metadata_, transformer_, generator_, loss_history_, device_, precision_, n_rows_
         Set by :meth:`fit`; ``precision_`` is ``"float32"`` or ``"bfloat16"``.
+    selection_
+        With ``check_every``: ``best_epoch``, ``best_score``, ``scores`` (``[epoch,
+        score]`` per check), ``held_out_rows`` and ``epochs_trained``; else ``None``.
     epsilon_, delta_, privacy_ledger_
         The guarantee obtained (``epsilon_ <= epsilon``) and a
         :class:`tabgan.privacy.PrivacyLedger` of every use of the real data.
@@ -210,6 +227,9 @@ class Synthesizer:
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
         derive_columns: bool = True,
+        check_every: int | None = None,
+        validation_size: float = 0.1,
+        patience: int | None = None,
         device: str | torch.device = "auto",
         precision: str = "auto",
         verbose: bool = False,
@@ -245,6 +265,9 @@ class Synthesizer:
         self.max_gmm_samples = max_gmm_samples
         self.max_categories = max_categories
         self.derive_columns = derive_columns
+        self.check_every = check_every
+        self.validation_size = validation_size
+        self.patience = patience
         self.device = device
         self.precision = precision
         self.verbose = verbose
@@ -325,6 +348,7 @@ class Synthesizer:
         self.sample_rng_ = v.torch_generator(result.rng, result.device)
         self.epsilon_, self.delta_ = result.epsilon, result.delta
         self.privacy_ledger_ = result.ledger
+        self.selection_ = result.selection
 
     # -------------------------------------------------------------- sample
     def _check_fitted(self) -> None:
@@ -385,10 +409,16 @@ class Synthesizer:
             "transformer": self.transformer_.to_dict(),
             "n_rows": self.n_rows_,
             "precision": self.precision_,
-            "loss_history": self.loss_history_.to_dict(orient="list"),
+            # NaN (epochs without a fidelity check) is not JSON: null
+            "loss_history": {
+                k: [None if isinstance(x, float) and math.isnan(x) else x for x in col]
+                for k, col in self.loss_history_.to_dict(orient="list").items()
+            },
             "extra": ({} if self.privacy_ledger_ is None
                       else {"privacy_ledger": self.privacy_ledger_.to_dict()}),
         }
+        if getattr(self, "selection_", None) is not None:
+            doc["extra"]["selection"] = self.selection_
         tensors = {f"generator.{k}": t for k, t in self.generator_.state_dict().items()}
         tensors["sample_rng_state"] = self.sample_rng_.get_state()
         write_model(path, doc, tensors)
@@ -444,6 +474,7 @@ class Synthesizer:
             gen.manual_seed(int(np.frombuffer(tensors["sample_rng_state"].numpy()[:8], np.int64)[0]))
         synth.sample_rng_ = gen
         extra = doc.get("extra", {})
+        synth.selection_ = extra.get("selection")
         if "privacy_ledger" in extra:
             ledger = PrivacyLedger.from_dict(extra["privacy_ledger"])
             synth.privacy_ledger_ = ledger

@@ -14,7 +14,8 @@ tensors and read once per epoch, so a step never waits for the host.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -268,12 +269,43 @@ class Trainer:
         decay = min(self.cfg.ema_decay, (1.0 + t) / (10.0 + t))
         torch._foreach_lerp_(self.average, self._g_params, 1.0 - decay)
 
+    @contextmanager
+    def averaged_weights(self) -> Iterator[None]:
+        """Inside, the generator holds the average of its weights (what sampling uses);
+        the weights being trained are back afterwards. Without an average, the weights
+        being trained throughout."""
+        if self.average is None:
+            yield
+            return
+        with torch.no_grad():
+            trained = [p.clone() for p in self._g_params]
+            for p, a in zip(self._g_params, self.average):
+                p.copy_(a)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, w in zip(self._g_params, trained):
+                    p.copy_(w)
+
     # --------------------------------------------------------------- epochs
-    def run(self, epochs: int, *, verbose: bool = False) -> list[dict[str, float]]:
+    def run(
+        self,
+        epochs: int,
+        *,
+        verbose: bool = False,
+        monitor: Callable[[int], tuple[float, bool]] | None = None,
+        check_every: int = 1,
+    ) -> list[dict[str, float]]:
         """Train for ``epochs`` epochs; returns the per-epoch mean losses. With
         ``ema_decay``, the generator ends with the average of its weights (the losses
         are those of the weights being trained); another ``run`` continues from the
-        trained weights, not the average."""
+        trained weights, not the average.
+
+        ``monitor(epoch)``, called after every ``check_every``-th epoch and after the
+        last one with the generator holding its averaged weights, returns a score (put
+        in the history as ``"fidelity"`` and shown on the progress bar) and whether to
+        stop training now (see :mod:`tabgan.selection`)."""
         steps = max(self.data.shape[0] // self.cfg.batch_size, 1)
         history: list[dict[str, float]] = []
         bar = None
@@ -305,9 +337,20 @@ class Trainer:
                         "gp_weight=10, or check the data for extreme values."
                     )
                 history.append({"epoch": epoch + 1, self.d_loss_name: d, "generator": g})
+                stop = False
+                if monitor is not None and ((epoch + 1) % check_every == 0 or epoch + 1 == epochs):
+                    with self.averaged_weights():
+                        score, stop = monitor(epoch + 1)
+                    history[-1]["fidelity"] = score
                 if bar is not None:
-                    bar.set_postfix(loss_d=f"{d:.3f}", loss_g=f"{g:.3f}")
+                    shown = {"loss_d": f"{d:.3f}", "loss_g": f"{g:.3f}"}
+                    last = [h["fidelity"] for h in history if "fidelity" in h]
+                    if last:
+                        shown["fidelity"] = f"{last[-1]:.4f}"
+                    bar.set_postfix(shown)
                     bar.update(1)
+                if stop:
+                    break
         finally:
             if bar is not None:
                 bar.close()
