@@ -48,6 +48,20 @@ def _add_fit(sub) -> None:
         "--no-derive", action="store_true",
         help="model every column itself, also those the data show to be a function of another",
     )
+    p.add_argument(
+        "--target", default=None,
+        help="column that models trained on the synthetic rows will predict: the generator "
+        "is held to its relation with the other columns (target conditioning)",
+    )
+    p.add_argument(
+        "--check-every", type=int, default=None, metavar="N",
+        help="model selection: hold out 10%% of the rows (at most 5,000), score the "
+        "generated rows on them every N epochs, keep the best weights",
+    )
+    p.add_argument(
+        "--patience", type=int, default=None, metavar="K",
+        help="with --check-every: stop after K checks without improvement",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--epsilon",
@@ -100,6 +114,9 @@ def _run_fit(args) -> int:
         delta=args.delta,
         max_grad_norm=args.max_grad_norm,
         derive_columns=not args.no_derive,
+        target=args.target,
+        check_every=args.check_every,
+        patience=args.patience,
     )
     if args.epsilon is not None:
         inferred = [c for c in df.columns if c not in overrides]
@@ -117,6 +134,13 @@ def _run_fit(args) -> int:
         f"fitted on {len(df)} rows x {df.shape[1]} columns in {time.perf_counter() - t0:.1f} s "
         f"({synth.precision_} products); model written to {args.output}"
     )
+    if synth.selection_ is not None:
+        sel = synth.selection_
+        print(
+            f"model selection: best fidelity {sel['best_score']:.4f} at epoch "
+            f"{sel['best_epoch']} of {sel['epochs_trained']} trained "
+            f"({sel['held_out_rows']} rows held out)"
+        )
     if synth.privacy_ledger_ is not None:
         print(synth.privacy_ledger_)
     return 0

@@ -28,8 +28,9 @@ import pandas as pd
 import torch
 
 from . import _validation as v
+from .auxiliary import TargetModel, TargetSpec
 from .critic import Discriminator
-from .errors import InvalidDataError
+from .errors import InvalidDataError, InvalidParameterError
 from .generation import generate
 from .layout import Layout
 from .metadata import Metadata
@@ -41,10 +42,14 @@ from .training import TrainConfig, Trainer
 from .transformer import DataTransformer
 
 __all__ = ["MAX_HOLDOUT_ROWS", "FitMode", "FitResult", "PlainFit", "build_generator",
-           "build_networks", "fit", "train_config", "transformer_settings"]
+           "build_networks", "fit", "target_model", "train_config", "transformer_settings"]
 
 #: Most training rows held out for the fidelity check of model selection.
 MAX_HOLDOUT_ROWS = 5_000
+#: Hidden widths of target conditioning's predictor (see tabgan.auxiliary).
+TARGET_HIDDEN = (128, 128)
+#: Its learning rate.
+TARGET_LR = 1e-3
 #: Rows generated per check: this many times the held-out rows (fewer noisy histograms).
 CHECK_ROWS_PER_HELD_OUT = 4
 
@@ -149,6 +154,9 @@ def fit(
         config=train_config(p), layout=layout, generator_net=generator,
         discriminator=discriminator, sampler=sampler, data=encoded, rng=torch_rng,
     )
+    if p.get("target") is not None and not mode.private:
+        trainer.target_model = target_model(p["target"], transformer, device, torch_rng)
+        trainer.target_weight = float(p["target_weight"])
     best = monitor = None
     if holdout is not None:
         best = BestSnapshot(patience=p["patience"])
@@ -172,6 +180,26 @@ def fit(
         precision=precision, n_rows=len(data) + (0 if holdout is None else len(holdout)),
         rng=rng, epsilon=epsilon, delta=delta, ledger=ledger, selection=selection,
     )
+
+
+def target_model(
+    target: str, transformer: DataTransformer, device: torch.device, rng: torch.Generator
+) -> TargetModel | None:
+    """Target conditioning's predictor for column ``target`` (a derived column's parent
+    stands in for it); ``None`` for a column the encoding does not hold (constant)."""
+    if target not in transformer.columns_:
+        raise InvalidParameterError(
+            f"The target {target!r} is not a column of the table; pass one of "
+            f"{transformer.columns_[:10]}{' ...' if len(transformer.columns_) > 10 else ''}."
+        )
+    parents = {d.name: d.parent for d in transformer.derived_}
+    column = parents.get(target, target)
+    info = next(i for i in transformer.infos_ if i.name == column)
+    if not any(s.column == column and s.role != "missing" for s in transformer.layout_.spans):
+        return None  # constant, or a single category: nothing to predict
+    spec = TargetSpec(transformer.layout_, column, means=getattr(info, "means", None),
+                      scales=getattr(info, "scales", None))
+    return TargetModel(spec, TARGET_HIDDEN, lr=TARGET_LR, device=device, rng=rng)
 
 
 def _fidelity_monitor(

@@ -63,6 +63,8 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "check_every": v.int_or_none_at_least(1),
     "validation_size": v.real_in(0, 1, lo_open=True, hi_open=True),
     "patience": v.int_or_none_at_least(1),
+    "target": v.Constraint(lambda x: x is None or isinstance(x, str), "None or a column name"),
+    "target_weight": v.real_in(0, 1e6),
     "device": v.device(),
     "precision": v.one_of("auto", "float32", "bfloat16"),
     "verbose": v.boolean(),
@@ -141,6 +143,14 @@ class Synthesizer:
         every epoch). The record is in ``selection_``. ``None`` (the default): no check,
         every row trains, the last averaged weights are kept. Not used under
         ``epsilon`` (the check reads real rows outside the guarantee).
+    target, target_weight:
+        Target conditioning (``tabgan.auxiliary``): name the column that models
+        trained on the synthetic rows will predict (``target="income"``). A small
+        network learns on the real rows to predict it from the other columns, and the
+        generator is penalised, with weight ``target_weight``, when the target it
+        writes disagrees with that prediction from the columns it writes (CTAB-GAN+'s
+        auxiliary classifier; numeric targets by squared error). Not available under
+        ``epsilon`` (the predictor trains on real rows outside the guarantee).
     device:
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
     precision:
@@ -230,6 +240,8 @@ class Synthesizer:
         check_every: int | None = None,
         validation_size: float = 0.1,
         patience: int | None = None,
+        target: str | None = None,
+        target_weight: float = 1.0,
         device: str | torch.device = "auto",
         precision: str = "auto",
         verbose: bool = False,
@@ -268,6 +280,8 @@ class Synthesizer:
         self.check_every = check_every
         self.validation_size = validation_size
         self.patience = patience
+        self.target = target
+        self.target_weight = target_weight
         self.device = device
         self.precision = precision
         self.verbose = verbose
@@ -303,6 +317,11 @@ class Synthesizer:
             raise InvalidParameterError(
                 f"The 'batch_size' parameter of Synthesizer must be a multiple of 'pac' "
                 f"({self.pac}). Got {self.batch_size} instead."
+            )
+        if self.target is not None and self.epsilon is not None:
+            raise InvalidParameterError(
+                "target conditioning is not available with epsilon: its predictor trains on "
+                "the real rows outside the privacy guarantee. Drop target=, or epsilon=."
             )
         if self.label_smoothing > 0 and self.loss != "gan":
             raise InvalidParameterError(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .auxiliary import TargetModel
 from .critic import Discriminator, critic_gradients
 from .errors import TrainingError
 from .layout import Layout, SegmentIndex
@@ -117,9 +118,14 @@ class Trainer:
         data: torch.Tensor,
         rng: torch.Generator,
         regularizer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        target_model: TargetModel | None = None,
+        target_weight: float = 1.0,
     ) -> None:
         """``regularizer(raw, flat)``: an extra term of the generator's loss, from its raw
-        output and the conditions' flat indices (the private fit's marginal matching)."""
+        output and the conditions' flat indices (the private fit's marginal matching).
+        ``target_model``: target conditioning (:mod:`tabgan.auxiliary`): it learns from a
+        batch of real rows every step, and its penalty, times ``target_weight``, joins
+        the generator's loss."""
         self.cfg = config
         self.layout = layout
         self.G = generator_net
@@ -153,6 +159,8 @@ class Trainer:
         #: how the critic is differentiated: by hand, or by autograd (spectral norm)
         self.critic_pass = critic_gradients(self.D)
         self.regularizer = regularizer
+        self.target_model = target_model
+        self.target_weight = target_weight
         #: the generator's weights (detached views) and their exponential moving average
         #: (see average_step); the trained weights are set aside while the generator
         #: holds the average, between run() calls
@@ -192,12 +200,14 @@ class Trainer:
                 batch = self._fake(self.cfg.batch_size)
             with self._mixed(self.D):
                 loss_d = self.discriminator_step(batch)
+            self.target_step()
             with self._mixed(self.G):
                 return loss_d, self.generator_step(batch)
         loss_d = torch.zeros((), device=self.device)
         for _ in range(self.cfg.discriminator_steps):
             with self._mixed(self.D):
                 loss_d += self.discriminator_step()
+        self.target_step()
         with self._mixed(self.G):
             return loss_d / self.cfg.discriminator_steps, self.generator_step()
 
@@ -230,6 +240,15 @@ class Trainer:
         self.opt_d.step()
         return loss
 
+    def target_step(self) -> None:
+        """One update of the target model on a uniform batch of real rows."""
+        if self.target_model is None:
+            return
+        rows = torch.randint(
+            self.data.shape[0], (self.cfg.batch_size,), generator=self.rng, device=self.device
+        )
+        self.target_model.update(self.data[rows])
+
     def _adversarial_loss(self, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """The critic's verdict on the generated rows, differentiable in ``fake``: the
         critic's input gradient (its weights need none here) carried into ``fake``."""
@@ -247,6 +266,8 @@ class Trainer:
             loss = loss + condition_loss(raw, self.seg, flat, self.col_segment)
         if self.regularizer is not None:
             loss = loss + self.regularizer(raw, flat)
+        if self.target_model is not None:
+            loss = loss + self.target_weight * self.target_model.penalty(fake)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()

@@ -77,3 +77,17 @@ def test_fit_ema_decay_option(csv, tmp_path, capsys):
     assert "'ema_decay' parameter" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse: not a number
         main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--ema-decay", "half"])
+
+
+def test_fit_with_target_and_model_selection(csv, tmp_path, capsys):
+    from tabgan import load
+
+    model = tmp_path / "m.tabgan"
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--target", "color",
+                 "--check-every", "1", "--patience", "5"]) == 0
+    assert "model selection: best fidelity" in capsys.readouterr().out
+    fitted = load(str(model))
+    assert fitted.target == "color" and fitted.check_every == 1 and fitted.patience == 5
+    assert fitted.selection_["epochs_trained"] == 2
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--target", "nope"]) == 2
+    assert "not a column" in capsys.readouterr().err
