@@ -8,6 +8,7 @@ pair trends, train-on-synthetic/test-on-real with HistGradientBoosting).
     python benchmarks/quality.py                      # fit both, then evaluate
     python benchmarks/quality.py --evaluate-only      # score saved tables again
     python benchmarks/quality.py --epochs 30 --skip-ctgan
+    python benchmarks/quality.py --only tabgan --set target=income --tag _target
 """
 
 from __future__ import annotations
@@ -42,7 +43,24 @@ parser.add_argument("--no-reuse", action="store_true",
 parser.add_argument("--no-evaluate", action="store_true", help="fit and save only")
 parser.add_argument("--ema-decay", default="0.999",
                     help="tabgan's ema_decay ('none': sample the last weights, CTGAN's recipe)")
+parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="another tabgan Synthesizer parameter (a Python literal or a string), "
+                         "e.g. --set target=income --set check_every=10; repeatable")
+parser.add_argument("--tag", default="", help="suffix of the saved table and JSON names")
 args = parser.parse_args()
+
+
+def _literal(text: str):
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+extra = dict((k, _literal(v)) for k, v in (item.split("=", 1) for item in args.set))
+TAG = f"{args.epochs}{args.tag}"
 
 train = pd.read_csv(os.path.join(args.data, "adult_train.csv"))
 test = pd.read_csv(os.path.join(args.data, "adult_test.csv"))
@@ -69,12 +87,17 @@ if not args.evaluate_only and args.only != "ctgan":
         epochs=args.epochs, random_state=args.seed, device=args.device, verbose=True,
         precision=args.precision,
         ema_decay=None if args.ema_decay.lower() == "none" else float(args.ema_decay),
+        **extra,
     )
     synth.fit(train)
+    if getattr(synth, "selection_", None):
+        sel = synth.selection_
+        timings["tabgan_best_epoch"] = sel["best_epoch"]
+        timings["tabgan_epochs_trained"] = sel["epochs_trained"]
     timings["tabgan_fit_s"] = time.perf_counter() - t0
     timings["tabgan_precision"] = synth.precision_
     synth.sample(len(train), random_state=args.seed).to_csv(
-        os.path.join(RESULTS, f"adult_tabgan_{args.epochs}.csv"), index=False
+        os.path.join(RESULTS, f"adult_tabgan_{TAG}.csv"), index=False
     )
     print(f"tabgan: fit {timings['tabgan_fit_s']:.1f} s", flush=True)
 
@@ -87,7 +110,7 @@ if not args.evaluate_only and not args.skip_ctgan:
     model.fit(train, discrete_columns=discrete)
     timings["ctgan_fit_s"] = time.perf_counter() - t0
     model.sample(len(train)).to_csv(
-        os.path.join(RESULTS, f"adult_ctgan_{args.epochs}.csv"), index=False
+        os.path.join(RESULTS, f"adult_ctgan_{TAG}.csv"), index=False
     )
     print(f"ctgan: fit {timings['ctgan_fit_s']:.1f} s", flush=True)
 
@@ -99,12 +122,16 @@ from tabgan import evaluate  # noqa: E402
 
 rows = []
 for name in ("tabgan", "ctgan"):
-    path = os.path.join(RESULTS, f"adult_{name}_{args.epochs}.csv")
+    path = os.path.join(RESULTS, f"adult_{name}_{TAG}.csv")
     if not os.path.exists(path):
         continue
     synthetic = pd.read_csv(path)
     report = evaluate(train, synthetic, target="income", holdout=test, random_state=args.seed)
     u = report.utility
+    number_of = train.groupby("education")["education-num"].first()
+    consistent = float((synthetic["education-num"] == synthetic["education"].map(number_of)).mean())
+    gain = synthetic[synthetic["capital-gain"] >= 5000]
+    rich = float((gain["income"].astype(str).str.strip() == ">50K").mean())
     rows.append(
         {
             "generator": name,
@@ -116,12 +143,17 @@ for name in ("tabgan", "ctgan"):
             "trtr_macro_f1": u["real"]["f1_macro"],
             "tstr_roc_auc": u["synthetic"]["roc_auc"],
             "detection_auc": report.detection_auc,
+            "education_consistent": consistent,
+            "rich_share_gain_ge_5000": rich,
             "fit_s": timings.get(f"{name}_fit_s", float("nan")),
             "precision": timings.get(f"{name}_precision", "float32"),
+            "settings": extra if name == "tabgan" else {},
+            **({k[7:]: timings[k] for k in ("tabgan_best_epoch", "tabgan_epochs_trained")
+                if k in timings} if name == "tabgan" else {}),
         }
     )
 table = pd.DataFrame(rows)
 print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-with open(os.path.join(RESULTS, f"quality_{args.epochs}.json"), "w") as fh:
+with open(os.path.join(RESULTS, f"quality_{TAG}.json"), "w") as fh:
     json.dump(rows, fh, indent=2)
 print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

@@ -59,6 +59,9 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "weight_threshold": v.real_in(0, 1, hi_open=True),
     "max_gmm_samples": v.int_or_none_at_least(10),
     "max_categories": v.int_at_least(2),
+    "point_share": v.Constraint(
+        lambda x: x is None or (v._is_real(x) and 0 < x <= 1), "None or a float in (0, 1]"
+    ),
     "derive_columns": v.boolean(),
     "check_every": v.int_or_none_at_least(1),
     "validation_size": v.real_in(0, 1, lo_open=True, hi_open=True),
@@ -124,8 +127,10 @@ class Synthesizer:
         (``docs/benchmarks.md``). It costs one pass over the generator's
         weights per step and, under ``epsilon``, no privacy: the generator's
         weights are already private.
-    n_modes, weight_threshold, max_gmm_samples, max_categories:
+    n_modes, weight_threshold, max_gmm_samples, max_categories, point_share:
         Transformer settings (see :class:`tabgan.transformer.DataTransformer`).
+        ``point_share``: a numeric value held by at least this share of the rows (and
+        by at least 20 rows) is a point mass, encoded and generated exactly.
     derive_columns:
         Model a column that the training rows show to be a function of a discrete
         column (a category and its numeric code, a code and its label) through that
@@ -236,6 +241,7 @@ class Synthesizer:
         weight_threshold: float = 0.005,
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
+        point_share: float | None = 0.05,
         derive_columns: bool = True,
         check_every: int | None = None,
         validation_size: float = 0.1,
@@ -276,6 +282,7 @@ class Synthesizer:
         self.weight_threshold = weight_threshold
         self.max_gmm_samples = max_gmm_samples
         self.max_categories = max_categories
+        self.point_share = point_share
         self.derive_columns = derive_columns
         self.check_every = check_every
         self.validation_size = validation_size
