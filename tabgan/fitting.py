@@ -29,6 +29,7 @@ import torch
 
 from . import _validation as v
 from .auxiliary import TargetModel, TargetSpec
+from .calibration import Calibration
 from .critic import Discriminator
 from .errors import InvalidDataError, InvalidParameterError
 from .generation import generate
@@ -73,6 +74,8 @@ class FitResult:
     #: model selection's record (None without ``check_every``): best epoch and score,
     #: every check's score, rows held out, epochs trained
     selection: dict[str, Any] | None = None
+    #: sampling's calibration to the training histograms (None: off, or a private fit)
+    calibration: Calibration | None = None
 
 
 class FitMode:
@@ -141,6 +144,11 @@ def fit(
         keep, held = split_holdout(len(data), p["validation_size"], MAX_HOLDOUT_ROWS, rng)
         data, holdout = data.iloc[keep], data.iloc[held]
     transformer, entries = mode.transformer(data, meta, rng)
+    calibration = None
+    if p.get("calibrate") is not None and not mode.private:
+        calibration = Calibration.fit(
+            data, {c: meta[c].kind for c in data.columns}, mode=p["calibrate"], rng=rng
+        )
     encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
     layout = transformer.layout_
     torch_rng = v.torch_generator(rng, device)
@@ -179,6 +187,7 @@ def fit(
         discriminator=discriminator.eval(), history=pd.DataFrame(history), device=device,
         precision=precision, n_rows=len(data) + (0 if holdout is None else len(holdout)),
         rng=rng, epsilon=epsilon, delta=delta, ledger=ledger, selection=selection,
+        calibration=calibration,
     )
 
 

@@ -8,9 +8,8 @@ weights of the best check are kept (:class:`BestSnapshot`), and training may sto
 early when the checks stop improving.
 
 The check is a scaled-down evaluator, built to cost little next to an epoch: every
-column is binned (numeric: quantile bins of the held-out rows, plus a bin for missing
-values; discrete: the held-out rows' categories, plus one bin for any other value),
-and the score is the mean of ``1 - TVD`` over the column marginals and ``1 - TVD``
+column is binned (:mod:`tabgan.binning`: point masses and quantile bins of numeric
+columns, the categories of discrete ones, a bin for missing values), and the score is the mean of ``1 - TVD`` over the column marginals and ``1 - TVD``
 over the joint histograms of column pairs (at most :data:`MAX_PAIRS`, a seeded
 sample), half each. Pairs weigh as much as columns because rows, not only columns,
 should be faithful.
@@ -25,16 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import numeric_values
+from .binning import Binning
 
 __all__ = ["BestSnapshot", "FidelityCheck", "MAX_PAIRS", "split_holdout"]
 
 #: Column pairs scored at most (a seeded sample of wider tables' pairs).
 MAX_PAIRS = 200
-#: Quantile bins per numeric column.
-BINS = 10
-#: Most categories per discrete column (the rest share one bin).
-MAX_CATEGORIES = 50
 
 
 def split_holdout(
@@ -45,38 +40,6 @@ def split_holdout(
     k = int(min(max(round(share * n), 1), most, n - 1))
     order = rng.permutation(n)
     return np.sort(order[k:]), np.sort(order[:k])
-
-
-class _Binning:
-    """How one column's values become bin codes ``0 .. n_bins - 1``."""
-
-    def __init__(self, name: str, kind: str, series: pd.Series) -> None:
-        self.name, self.kind = name, kind
-        self.numeric = kind in ("continuous", "integer", "datetime")
-        if self.numeric:
-            x = numeric_values(name, series, kind)
-            x = x[~np.isnan(x)]
-            edges = np.unique(np.quantile(x, np.linspace(0, 1, BINS + 1)[1:-1])) if len(x) else []
-            self.edges = np.asarray(edges, dtype=np.float64)
-            self.n_bins = len(self.edges) + 2  # the bins, then missing
-        else:
-            counts = series.astype(object).value_counts(dropna=True)
-            self.lookup = {v: i for i, v in enumerate(counts.index[:MAX_CATEGORIES])}
-            self.n_bins = len(self.lookup) + 2  # the categories, another value, missing
-
-    def codes(self, series: pd.Series) -> np.ndarray:
-        if self.numeric:
-            x = numeric_values(self.name, series, self.kind)
-            out = np.searchsorted(self.edges, x, side="right")
-            out[np.isnan(x)] = self.n_bins - 1
-            return out.astype(np.int64)
-        values = series.astype(object)
-        rows, uniques = pd.factorize(values, use_na_sentinel=True)
-        table = np.array(
-            [self.lookup.get(u, self.n_bins - 2) for u in uniques] + [self.n_bins - 1],
-            dtype=np.int64,
-        )
-        return table[rows]
 
 
 def _tvd(p: np.ndarray, q: np.ndarray) -> float:
@@ -102,7 +65,7 @@ class FidelityCheck:
         self, reference: pd.DataFrame, kinds: Mapping[str, str], *, rng: np.random.Generator
     ) -> None:
         self.columns = list(reference.columns)
-        self.binnings = [_Binning(c, kinds[c], reference[c]) for c in self.columns]
+        self.binnings = [Binning.fit(c, kinds[c], reference[c]) for c in self.columns]
         pairs = [(i, j) for i in range(len(self.columns)) for j in range(i + 1, len(self.columns))]
         if len(pairs) > MAX_PAIRS:
             pick = np.sort(rng.choice(len(pairs), size=MAX_PAIRS, replace=False))

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 
 from . import _validation as v
+from .calibration import POOL, Calibration
 from .columns import check_dataframe
 from .errors import InvalidParameterError, ModelFileError, NotFittedError
 from .fitting import FitResult, PlainFit, build_generator, fit
@@ -68,6 +69,8 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "patience": v.int_or_none_at_least(1),
     "target": v.Constraint(lambda x: x is None or isinstance(x, str), "None or a column name"),
     "target_weight": v.real_in(0, 1e6),
+    "calibrate": v.Constraint(lambda x: x in (None, "marginals", "pairs"),
+                              "None, 'marginals' or 'pairs'"),
     "device": v.device(),
     "precision": v.one_of("auto", "float32", "bfloat16"),
     "verbose": v.boolean(),
@@ -156,6 +159,15 @@ class Synthesizer:
         writes disagrees with that prediction from the columns it writes (CTAB-GAN+'s
         auxiliary classifier; numeric targets by squared error). Not available under
         ``epsilon`` (the predictor trains on real rows outside the guarantee).
+    calibrate:
+        Calibrated sampling (``tabgan.calibration``). ``"pairs"`` (the default):
+        :meth:`sample` draws twice the rows asked for from the generator and keeps the
+        asked number, by weights that bring the binned histograms of every column and
+        of column pairs (at most 200 pairs) to those of the training rows; no row is
+        kept twice, and every kept row is generated. ``"marginals"``: columns only.
+        ``None``: the generator's rows as they come. Histogram cells of fewer than
+        20 training rows are neither corrected nor saved. Not used with
+        ``conditions`` nor under ``epsilon`` (the histograms are not private).
     device:
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
     precision:
@@ -205,6 +217,8 @@ class Synthesizer:
     ----------
     metadata_, transformer_, generator_, loss_history_, device_, precision_, n_rows_
         Set by :meth:`fit`; ``precision_`` is ``"float32"`` or ``"bfloat16"``.
+    calibration_
+        The training histograms of calibrated sampling (``None`` without it).
     selection_
         With ``check_every``: ``best_epoch``, ``best_score``, ``scores`` (``[epoch,
         score]`` per check), ``held_out_rows`` and ``epochs_trained``; else ``None``.
@@ -248,6 +262,7 @@ class Synthesizer:
         patience: int | None = None,
         target: str | None = None,
         target_weight: float = 1.0,
+        calibrate: str | None = "pairs",
         device: str | torch.device = "auto",
         precision: str = "auto",
         verbose: bool = False,
@@ -289,6 +304,7 @@ class Synthesizer:
         self.patience = patience
         self.target = target
         self.target_weight = target_weight
+        self.calibrate = calibrate
         self.device = device
         self.precision = precision
         self.verbose = verbose
@@ -375,6 +391,7 @@ class Synthesizer:
         self.epsilon_, self.delta_ = result.epsilon, result.delta
         self.privacy_ledger_ = result.ledger
         self.selection_ = result.selection
+        self.calibration_ = result.calibration
 
     # -------------------------------------------------------------- sample
     def _check_fitted(self) -> None:
@@ -414,10 +431,16 @@ class Synthesizer:
             int(torch.randint(0, 2**62, (1,), generator=gen, device=self.device_))
         )
         targets = condition_targets(self.transformer_, conditions)
+        calibration = getattr(self, "calibration_", None) if not targets else None
+        pool = n if calibration is None else math.ceil(POOL * n)
         codes, values = generate(
-            self.generator_, self.transformer_, n, gen, targets, batch=self.batch_size
+            self.generator_, self.transformer_, pool, gen, targets, batch=self.batch_size
         )
-        return self.transformer_.decode(codes, values, rng=decode_rng)
+        rows = self.transformer_.decode(codes, values, rng=decode_rng)
+        if calibration is None:
+            return rows
+        keep = calibration.select(rows, n, decode_rng)
+        return rows.iloc[keep].reset_index(drop=True)
 
     # ------------------------------------------------------------ persist
     def save(self, path: str | os.PathLike) -> None:
@@ -445,6 +468,8 @@ class Synthesizer:
         }
         if getattr(self, "selection_", None) is not None:
             doc["extra"]["selection"] = self.selection_
+        if getattr(self, "calibration_", None) is not None:
+            doc["extra"]["calibration"] = self.calibration_.to_dict()
         tensors = {f"generator.{k}": t for k, t in self.generator_.state_dict().items()}
         tensors["sample_rng_state"] = self.sample_rng_.get_state()
         write_model(path, doc, tensors)
@@ -501,6 +526,9 @@ class Synthesizer:
         synth.sample_rng_ = gen
         extra = doc.get("extra", {})
         synth.selection_ = extra.get("selection")
+        # files written before calibrated sampling existed hold no histograms: uncalibrated
+        synth.calibration_ = (Calibration.from_dict(extra["calibration"])
+                              if "calibration" in extra else None)
         if "privacy_ledger" in extra:
             ledger = PrivacyLedger.from_dict(extra["privacy_ledger"])
             synth.privacy_ledger_ = ledger
