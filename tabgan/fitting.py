@@ -40,7 +40,7 @@ from .privacy.ledger import LedgerEntry, PrivacyLedger
 from .sampler import ConditionalSampler
 from .selection import BestSnapshot, FidelityCheck, split_holdout
 from .training import TrainConfig, Trainer
-from .transformer import DataTransformer
+from .transformer import DataTransformer, DiscreteInfo
 
 __all__ = ["MAX_HOLDOUT_ROWS", "FitMode", "FitResult", "PlainFit", "build_generator",
            "build_networks", "fit", "target_model", "train_config", "transformer_settings"]
@@ -194,8 +194,8 @@ def fit(
 def target_model(
     target: str, transformer: DataTransformer, device: torch.device, rng: torch.Generator
 ) -> TargetModel | None:
-    """Target conditioning's predictor for column ``target`` (a derived column's parent
-    stands in for it); ``None`` for a column the encoding does not hold (constant)."""
+    """Target conditioning's predictor for the discrete column ``target`` (a derived
+    column's parent stands in for it); ``None`` for a column with a single category."""
     if target not in transformer.columns_:
         raise InvalidParameterError(
             f"The target {target!r} is not a column of the table; pass one of "
@@ -204,10 +204,15 @@ def target_model(
     parents = {d.name: d.parent for d in transformer.derived_}
     column = parents.get(target, target)
     info = next(i for i in transformer.infos_ if i.name == column)
-    if not any(s.column == column and s.role != "missing" for s in transformer.layout_.spans):
-        return None  # constant, or a single category: nothing to predict
-    spec = TargetSpec(transformer.layout_, column, means=getattr(info, "means", None),
-                      scales=getattr(info, "scales", None))
+    if not isinstance(info, DiscreteInfo):
+        raise InvalidParameterError(
+            f"target conditioning needs a discrete or boolean target; {target!r} is "
+            f"{info.kind}. Drop target= (numeric targets are not supported yet), or "
+            "declare the column discrete in the metadata if it holds a few codes."
+        )
+    if not any(s.column == column and s.role == "category" for s in transformer.layout_.spans):
+        return None  # a single category: nothing to predict
+    spec = TargetSpec(transformer.layout_, column)
     return TargetModel(spec, TARGET_HIDDEN, lr=TARGET_LR, device=device, rng=rng)
 
 

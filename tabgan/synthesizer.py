@@ -152,13 +152,14 @@ class Synthesizer:
         every row trains, the last averaged weights are kept. Not used under
         ``epsilon`` (the check reads real rows outside the guarantee).
     target, target_weight:
-        Target conditioning (``tabgan.auxiliary``): name the column that models
-        trained on the synthetic rows will predict (``target="income"``). A small
-        network learns on the real rows to predict it from the other columns, and the
-        generator is penalised, with weight ``target_weight``, when the target it
-        writes disagrees with that prediction from the columns it writes (CTAB-GAN+'s
-        auxiliary classifier; numeric targets by squared error). Not available under
-        ``epsilon`` (the predictor trains on real rows outside the guarantee).
+        Target conditioning (``tabgan.auxiliary``): name the discrete column that
+        models trained on the synthetic rows will predict (``target="income"``). A
+        small network learns on the real rows to predict it from the other columns,
+        and the generator's distribution for the target is pulled, with weight
+        ``target_weight``, towards that prediction from the columns it wrote
+        (Kullback-Leibler divergence): every row's target is then drawn as the real
+        rows would give it. Not available under ``epsilon`` (the predictor trains on
+        real rows outside the guarantee).
     calibrate:
         Calibrated sampling (``tabgan.calibration``). ``"pairs"`` (the default):
         :meth:`sample` draws twice the rows asked for from the generator and keeps the

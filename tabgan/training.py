@@ -267,7 +267,7 @@ class Trainer:
         if self.regularizer is not None:
             loss = loss + self.regularizer(raw, flat)
         if self.target_model is not None:
-            loss = loss + self.target_weight * self.target_model.penalty(fake)
+            loss = loss + self.target_weight * self.target_model.penalty(fake, raw)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
