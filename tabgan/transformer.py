@@ -150,7 +150,7 @@ class DataTransformer:
         weight_threshold: float = 0.005,
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
-        point_share: float | None = 0.05,
+        point_share: float | None = 0.005,
         derive_columns: bool = True,
     ) -> None:
         self.n_modes = n_modes
