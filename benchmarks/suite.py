@@ -11,8 +11,8 @@ refuse missing values in numeric columns) is recorded as such, not fatal. A run 
 on ``NAME_train.csv``, samples as many rows as the training table, scores them with
 tabgan's own evaluator against ``NAME_test.csv`` and writes
 ``benchmarks/results/suite/NAME__GENERATOR__seedS__eEPOCHS.json``. The table printed
-at the end has one row per table and generator (tabgan: mean over its seeds, with the
-spread max - min), with the figures of the issue's goal:
+at the end has one row per table and generator (tabgan: mean over its seeds, ± half
+the spread max - min), with the figures of the issue's goal:
 
 - ``utility``: train-on-synthetic / train-on-real, macro-F1 (classification) or R²
   (regression), HistGradientBoosting, scored on the test rows;
@@ -89,8 +89,8 @@ def run_name(table: str, generator: str, seed: int, epochs: int | None) -> str:
 # --------------------------------------------------------------------------- one run
 
 
-def fit_and_sample(generator: str, train: pd.DataFrame, seed: int, epochs: int | None,
-                   target: str) -> tuple[pd.DataFrame, float, float]:
+def fit_and_sample(generator: str, train: pd.DataFrame, seed: int,
+                   epochs: int | None) -> tuple[pd.DataFrame, float, float]:
     kw = {} if epochs is None else {"epochs": epochs}
     t0 = time.perf_counter()
     if generator == "tabgan":
@@ -205,7 +205,7 @@ def one_run(args: argparse.Namespace, table: str, generator: str, seed: int) -> 
     record: dict = {"table": table, "generator": generator, "seed": seed,
                     "epochs": args.epochs, "task": task, "rows": len(train)}
     try:
-        synthetic, fit_s, sample_s = fit_and_sample(generator, train, seed, args.epochs, target)
+        synthetic, fit_s, sample_s = fit_and_sample(generator, train, seed, args.epochs)
     except Exception as exc:  # a generator that cannot fit the table at all
         record["error"] = f"{type(exc).__name__}: {exc}".strip()[:500]
         record["traceback"] = traceback.format_exc()[-2000:]
@@ -326,8 +326,14 @@ def main(argv: list[str] | None = None) -> int:
                     cmd += [flag, str(value)]
             done = subprocess.run(cmd, capture_output=True, text=True)
             status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
-            if done.returncode != 0:
+            if done.returncode != 0:  # a crashed or killed run is recorded, not dropped
                 print(done.stderr[-2000:], file=sys.stderr)
+                os.makedirs(args.results, exist_ok=True)
+                with open(path, "w") as fh:
+                    json.dump({"table": table, "generator": gen, "seed": seed,
+                               "epochs": args.epochs, "error": f"run {status}: "
+                               + done.stderr.strip().splitlines()[-1][:300]
+                               if done.stderr.strip() else f"run {status}"}, fh, indent=1)
             else:
                 with open(path) as fh:
                     status = json.load(fh).get("error", "ok")[:80]

@@ -84,13 +84,20 @@ class TargetModel:
         self.opt.step()
         return loss.detach()
 
-    def penalty(self, fake: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
-        """The generator's loss: ``KL(predicted || generated)`` per row, the prediction
-        read from the generated rows' other columns (``fake``, no gradient), the
-        generated distribution from the target's logits in ``raw``."""
+    def penalty(
+        self, fake: torch.Tensor, raw: torch.Tensor, rows: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The generator's loss: ``KL(predicted || generated)``, the prediction read from
+        the generated rows' other columns (``fake``, no gradient), the generated
+        distribution from the target's logits in ``raw``; averaged over the batch, with
+        the rows where the boolean mask ``rows`` is False counting zero (rows whose
+        condition asks for a target category)."""
         c = self.spec.category
         with torch.no_grad(), torch.autocast(fake.device.type, enabled=False):
             p = F.softmax(self.net(fake.detach().float().index_select(1, self.features)), dim=1)
         with torch.autocast(raw.device.type, enabled=False):
             log_q = F.log_softmax(raw[:, c.start : c.end].float(), dim=1)
-            return (p * (torch.log(p.clamp_min(1e-12)) - log_q)).sum(1).mean()
+            kl = (p * (torch.log(p.clamp_min(1e-12)) - log_q)).sum(1)
+            if rows is not None:
+                kl = kl * rows.to(kl.dtype)  # no host sync: a mask, not an index
+            return kl.mean()

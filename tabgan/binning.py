@@ -3,9 +3,11 @@ histograms (model selection's fidelity check, sampling's calibration).
 
 A numeric column's bins are its point masses (values held by at least
 :data:`POINT_SHARE` of the rows and :data:`MIN_ROWS` rows, such as the zeros of a
-capital-gain column), then quantile bins of the other values, then one bin for
-missing values. A discrete column's bins are its most frequent categories (at most
-:data:`MAX_CATEGORIES`), one bin for any other value, and one for missing values. The
+capital-gain column), then quantile bins of the other values (at most :data:`BINS`,
+each of at least :data:`MIN_ROWS` values), then one bin for missing values. A discrete
+column's bins are its most frequent categories held by at least :data:`MIN_ROWS` rows
+(at most :data:`MAX_CATEGORIES`), one bin for any other value, and one for missing
+values. No bin is one person's value. The
 state is plain numbers and lists (:meth:`Binning.to_dict`), so it is saved with a model.
 """
 
@@ -60,6 +62,7 @@ class Binning:
         """The bins of ``series`` (see the module's docstring)."""
         if kind not in _NUMERIC:
             counts = series.astype(object).value_counts(dropna=True)
+            counts = counts[counts >= MIN_ROWS]
             return cls(name, kind, categories=[py_scalar(v) for v in counts.index[:MAX_CATEGORIES]])
         x = numeric_values(name, series, kind)
         x = x[~np.isnan(x)]
@@ -69,7 +72,8 @@ class Binning:
         is_point = (counts >= MIN_ROWS) & (counts >= POINT_SHARE * len(x))
         points = uniq[is_point]
         rest = x[~np.isin(x, points)]
-        edges = np.unique(np.quantile(rest, np.linspace(0, 1, BINS + 1)[1:-1])) if len(rest) else []
+        bins = min(BINS, len(rest) // MIN_ROWS)  # every interval of at least MIN_ROWS values
+        edges = np.unique(np.quantile(rest, np.linspace(0, 1, bins + 1)[1:-1])) if bins > 1 else []
         return cls(name, kind, points=points.tolist(), edges=list(map(float, edges)))
 
     def codes(self, series: pd.Series) -> np.ndarray:

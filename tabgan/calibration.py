@@ -17,8 +17,10 @@ number, each row with a chance that corrects the drift:
    order: each row with its chance, no row twice, every kept row the generator's.
 
 Only histogram cells held by at least :data:`MIN_CELL_ROWS` training rows are
-corrected and saved with the model, so the model keeps no statistic of fewer people
-than that; the other cells keep their generated share. A pair's correction per pass is
+corrected and saved with the model, their counts rounded to a multiple of
+:data:`MIN_CELL_ROWS`, so that a cell of fewer people can neither be read from the file
+nor recovered exactly by subtracting saved cells from a total; the other cells keep
+their generated share. A pair's correction per pass is
 bounded (:data:`MAX_STEP`), so that no cell's few rows decide the sample.
 """
 
@@ -51,25 +53,32 @@ MODES = ("marginals", "pairs")
 
 
 def _cells(codes: np.ndarray, size: int) -> tuple[list[int], list[float]]:
-    """The cells held by at least MIN_CELL_ROWS rows: their indices and shares."""
+    """The cells held by at least MIN_CELL_ROWS rows: their indices and shares, each
+    count rounded to a multiple of MIN_CELL_ROWS (so that a cell left out cannot be
+    recovered exactly by subtracting the saved ones from a total)."""
     counts = np.bincount(codes, minlength=size)
     keep = np.flatnonzero(counts >= MIN_CELL_ROWS)
-    return keep.tolist(), (counts[keep] / max(len(codes), 1)).tolist()
+    rounded = np.maximum(np.round(counts[keep] / MIN_CELL_ROWS), 1) * MIN_CELL_ROWS
+    return keep.tolist(), (rounded / max(len(codes), 1)).tolist()
 
 
 def _inclusion(w: np.ndarray, n: int) -> np.ndarray:
-    """``min(1, c * w)`` with ``c`` such that the chances sum to ``n`` (rows whose share
-    would pass 1 are certain, the others share what is left in proportion to ``w``)."""
-    pi = np.zeros(len(w))
-    certain = np.zeros(len(w), dtype=bool)
-    for _ in range(len(w)):
-        left = n - certain.sum()
-        free = w * ~certain
-        pi = np.where(certain, 1.0, free * (left / max(free.sum(), 1e-300)))
-        over = pi > 1.0
-        if not over.any():
-            break
-        certain |= over
+    """``min(1, c * w)`` with ``c`` such that the chances sum to ``n``: the ``k`` largest
+    weights are certain, the others share ``n - k`` in proportion to their weight, with
+    the smallest ``k`` that leaves every share at most 1 (one sort)."""
+    m = len(w)
+    if n >= m:
+        return np.ones(m)
+    order = np.argsort(-w, kind="stable")
+    sw = w[order]
+    tail = np.cumsum(sw[::-1])[::-1]  # tail[k]: sum of the weights from rank k on
+    k = np.arange(n)
+    fits = sw[:n] * (n - k) <= tail[:n]  # with the first k certain, rank k's share <= 1
+    first = int(np.argmax(fits)) if fits.any() else n
+    pi = np.empty(m)
+    pi[order[:first]] = 1.0
+    rest = order[first:]
+    pi[rest] = w[rest] * ((n - first) / max(tail[first], 1e-300)) if first < m else 0.0
     return np.minimum(pi, 1.0)
 
 
@@ -130,9 +139,13 @@ class Calibration:
             if not len(index):
                 return
             weight = pi if chances else w
-            current = np.bincount(cell, weights=weight, minlength=size)[index] / weight.sum()
+            current = np.bincount(cell, weights=weight, minlength=size)[index]
+            # within the corrected cells only: the others keep their generated share
+            current = current / max(current.sum(), 1e-300)
             ratio = np.ones(size)
-            ratio[index] = np.where(current > 0, share / np.maximum(current, 1e-300), 1.0)
+            ratio[index] = np.where(
+                current > 0, (share / share.sum()) / np.maximum(current, 1e-300), 1.0
+            )
             if step is not None:
                 np.clip(ratio, 1.0 / step, step, out=ratio)
             w = w * ratio[cell]
@@ -167,9 +180,19 @@ class Calibration:
         pi = self.inclusion(table, n)
         order = rng.permutation(len(table))
         edges = np.cumsum(pi[order])
-        points = (rng.random() + np.arange(n)) * (edges[-1] / n)
-        hit = np.minimum(np.searchsorted(edges, points, side="right"), len(table) - 1)
-        return np.sort(order[hit])
+        edges *= n / edges[-1]
+        # a row is drawn when its interval crosses an integer after the random start;
+        # a chance of at most 1 crosses at most one
+        crossed = np.diff(np.floor(np.r_[0.0, edges] + rng.random())) > 0
+        picked = order[crossed]
+        if len(picked) != n:  # rounding at the very end: mend by the largest chances
+            if len(picked) > n:
+                picked = picked[np.argsort(-pi[picked], kind="stable")[:n]]
+            else:
+                left = np.setdiff1d(np.arange(len(table)), picked)
+                extra = left[np.argsort(-pi[left], kind="stable")[: n - len(picked)]]
+                picked = np.concatenate([picked, extra])
+        return np.sort(picked)
 
     def to_dict(self) -> dict[str, Any]:
         return {

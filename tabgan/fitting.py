@@ -145,9 +145,11 @@ def fit(
         data, holdout = data.iloc[keep], data.iloc[held]
     transformer, entries = mode.transformer(data, meta, rng)
     calibration = None
+    calibration_seed = int(rng.integers(2**62))  # drawn always: `calibrate` never changes training
     if p.get("calibrate") is not None and not mode.private:
         calibration = Calibration.fit(
-            data, {c: meta[c].kind for c in data.columns}, mode=p["calibrate"], rng=rng
+            data, {c: meta[c].kind for c in data.columns}, mode=p["calibrate"],
+            rng=np.random.default_rng(calibration_seed),
         )
     encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
     layout = transformer.layout_

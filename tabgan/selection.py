@@ -35,8 +35,8 @@ MAX_PAIRS = 200
 def split_holdout(
     n: int, share: float, most: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions ``(kept for training, held out)``: ``share`` of ``n`` rows held out,
-    at most ``most`` and at least one, never all."""
+    """Row positions ``(kept for training, held out)``: ``share`` of ``n >= 2`` rows held
+    out, at most ``most`` and at least one, never all."""
     k = int(min(max(round(share * n), 1), most, n - 1))
     order = rng.permutation(n)
     return np.sort(order[k:]), np.sort(order[:k])

@@ -342,6 +342,16 @@ class Synthesizer:
                 f"The 'batch_size' parameter of Synthesizer must be a multiple of 'pac' "
                 f"({self.pac}). Got {self.batch_size} instead."
             )
+        if self.check_every is not None and self.epsilon is not None:
+            raise InvalidParameterError(
+                "model selection (check_every) is not available with epsilon: its check "
+                "reads held-out real rows outside the privacy guarantee. Drop check_every=."
+            )
+        if self.patience is not None and self.check_every is None:
+            raise InvalidParameterError(
+                "patience stops training after checks without improvement, and there are "
+                "no checks: set check_every= as well (for example check_every=10)."
+            )
         if self.target is not None and self.epsilon is not None:
             raise InvalidParameterError(
                 "target conditioning is not available with epsilon: its predictor trains on "
@@ -369,6 +379,12 @@ class Synthesizer:
         """
         self._validate_params()
         check_dataframe(data)
+        if self.target is not None and self.target not in data.columns:
+            cols = list(map(str, data.columns))
+            raise InvalidParameterError(
+                f"The target {self.target!r} is not a column of the table; pass one of "
+                f"{cols[:10]}{' ...' if len(cols) > 10 else ''}."
+            )
         params = self.get_params()
         if self.epsilon is None:
             mode = PlainFit(params)
@@ -498,6 +514,9 @@ class Synthesizer:
         # files written before ema_decay existed hold the last weights, not an average:
         # say so rather than report the new default
         params.setdefault("ema_decay", None)
+        # likewise for the point masses and calibration of files written before them
+        params.setdefault("point_share", 0.05)
+        params.setdefault("calibrate", None)
         synth = cls(**params)
         dev = v.resolve_device(device)
         synth.device = str(dev) if device != "auto" else params["device"]

@@ -267,7 +267,11 @@ class Trainer:
         if self.regularizer is not None:
             loss = loss + self.regularizer(raw, flat)
         if self.target_model is not None:
-            loss = loss + self.target_weight * self.target_model.penalty(fake, raw)
+            # rows conditioned on the target keep their asked category (condition_loss)
+            c = self.target_model.spec.category
+            asked = self.seg.cond_to_output[flat] if self.sampler.n_columns else None
+            free = None if asked is None else (asked < c.start) | (asked >= c.end)
+            loss = loss + self.target_weight * self.target_model.penalty(fake, raw, free)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()

@@ -328,7 +328,7 @@ class DataTransformer:
         keep = keep[(share[keep] >= self.point_share) & (counts[keep] >= MIN_POINT_ROWS)]
         points = uniq[keep]
         rest = values[~np.isin(values, points)]
-        if len(rest) and np.all(rest == rest[0]):  # one value left: a point too
+        if len(rest) >= MIN_POINT_ROWS and np.all(rest == rest[0]):  # one value left: a point too
             points = np.append(points, rest[0])
             keep = np.append(keep, np.searchsorted(uniq, rest[0]))
             rest = rest[:0]

@@ -123,3 +123,26 @@ def test_a_fit_with_a_target_trains_its_predictor(monkeypatch):
     assert len(before) == 2 * (500 // 50)  # one update per step
     assert np.mean(before[-5:]) < np.mean(before[:5])
     assert len(synth.sample(10, random_state=0)) == 10
+
+
+def test_the_penalty_changes_what_the_generator_learns():
+    """Same seed, same target model, same random stream: only the penalty's weight differs."""
+    kw = dict(epochs=1, batch_size=50, pac=5, target="label", random_state=0,
+              generator_dim=(16,), discriminator_dim=(16,), embedding_dim=8)
+    off = Synthesizer(**kw, target_weight=0.0).fit(table(300)).generator_.state_dict()
+    on = Synthesizer(**kw, target_weight=1.0).fit(table(300)).generator_.state_dict()
+    again = Synthesizer(**kw, target_weight=1.0).fit(table(300)).generator_.state_dict()
+    assert all(torch.equal(on[k], again[k]) for k in on)
+    assert not all(torch.equal(on[k], off[k]) for k in on)
+
+
+def test_rows_conditioned_on_the_target_pay_no_penalty():
+    df = table()
+    tr = fitted(df)
+    model = make_model(tr)
+    fake = torch.from_numpy(tr.transform(df, rng=np.random.default_rng(1)))
+    raw = torch.randn(fake.shape, generator=torch.Generator().manual_seed(2))
+    mask = torch.zeros(len(fake), dtype=torch.bool)
+    assert float(model.penalty(fake, raw, mask)) == 0.0
+    mask[:10] = True
+    assert float(model.penalty(fake, raw, mask)) > 0.0

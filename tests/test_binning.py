@@ -36,7 +36,7 @@ def test_missing_values_take_the_last_bin():
 
 
 def test_categories_beyond_the_most_frequent_share_one_bin():
-    c = pd.Series([f"v{i}" for i in range(MAX_CATEGORIES + 10)] * 3 + ["v0"] * 5)
+    c = pd.Series([f"v{i}" for i in range(MAX_CATEGORIES + 10)] * MIN_ROWS + ["v0"] * 5)
     b = Binning.fit("c", "discrete", c)
     assert b.n_bins == MAX_CATEGORIES + 2
     assert b.codes(pd.Series(["v0", "never seen"])).tolist() == [0, MAX_CATEGORIES]
@@ -54,3 +54,15 @@ def test_state_round_trips_through_plain_types():
         b = Binning.fit(col, kind, df[col])
         again = Binning.from_dict(json.loads(json.dumps(b.to_dict())))
         assert np.array_equal(again.codes(df[col]), b.codes(df[col]))
+
+
+def test_no_bin_comes_from_a_few_rows():
+    """Rare categories share the other bin, and a handful of numeric values make no
+    quantile edges of their own (an edge would be one person's value)."""
+    c = pd.Series(["common"] * 100 + ["rare"] * (MIN_ROWS - 1))
+    assert Binning.fit("c", "discrete", c).categories == ["common"]
+    x = pd.Series(np.r_[np.zeros(500), np.arange(10.0) + 0.5])  # ten values off the point
+    b = Binning.fit("x", "continuous", x)
+    assert b.points.tolist() == [0.0] and b.edges.tolist() == []
+    y = pd.Series(np.arange(3 * MIN_ROWS, dtype=float))
+    assert len(Binning.fit("y", "continuous", y).edges) == 2  # three intervals of 20

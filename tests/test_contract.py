@@ -81,7 +81,8 @@ CONTRACTS = [
              ("dropout", 1.0), ("ema_decay", 1.0), ("precision", "half"),
              ("random_state", -3), ("epsilon", 0.0), ("derive_columns", 1),
              ("check_every", 0), ("validation_size", 1.0), ("patience", 0),
-             ("target", 3), ("target_weight", -1.0)],
+             ("target", 3), ("target_weight", -1.0), ("calibrate", "joint"),
+             ("point_share", 0.0)],
     ),
     Contract(
         name="DataTransformer",

@@ -136,3 +136,23 @@ def test_file_without_ema_decay_loads_as_last_weights(fitted, tmp_path):
     assert loaded.ema_decay is None
     assert load(str(good)).ema_decay == fitted.ema_decay
     assert loaded.sample(50, random_state=3).equals(fitted.sample(50, random_state=3))
+
+
+def test_file_from_before_points_and_calibration_says_so(fitted, tmp_path):
+    """A file written before point_share and calibrated sampling existed loads with the
+    settings it was fitted with (5 % points, no calibration), not the new defaults, and
+    samples the generator's rows as they come."""
+    good = tmp_path / "good.tabgan"
+    fitted.save(str(good))
+    old = tmp_path / "old.tabgan"
+
+    def strip(d, t):
+        d["params"].pop("point_share")
+        d["params"].pop("calibrate")
+        d["extra"].pop("calibration", None)
+
+    _rewrite(good, old, strip)
+    loaded = load(str(old))
+    assert loaded.point_share == 0.05 and loaded.calibrate is None
+    assert loaded.calibration_ is None and fitted.calibration_ is not None
+    assert len(loaded.sample(40, random_state=3)) == 40

@@ -131,3 +131,12 @@ def test_no_selection_by_default_and_every_row_trains():
                         generator_dim=(16,), discriminator_dim=(16,), embedding_dim=8)
     synth.fit(table(300))
     assert synth.selection_ is None and "fidelity" not in synth.loss_history_
+
+
+def test_selection_settings_that_would_be_ignored_are_refused():
+    from tabgan.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="no checks"):
+        Synthesizer(patience=3).fit(table(100))
+    with pytest.raises(InvalidParameterError, match="epsilon"):
+        Synthesizer(check_every=5, epsilon=1.0).fit(table(100))

@@ -299,3 +299,16 @@ def test_point_modes_cover_many_frequent_values():
     many = r.integers(0, 500, 200_000).astype(float)  # 500 values, 0.2 % each
     info = DataTransformer(point_share=0.001).fit(pd.DataFrame({"v": many}), rng=rng()).infos_[0]
     assert sum(s == 0 for s in info.stds) == MAX_POINTS
+
+
+def test_a_rare_leftover_value_is_no_point():
+    """When the points leave one distinct value, it becomes a point only if it has
+    MIN_POINT_ROWS rows: three rows of 3.7 must not be written back exactly."""
+    from tabgan.transformer import MIN_POINT_ROWS
+
+    few = np.repeat([0.0, 10.0, 3.7], [500, 500, 3])
+    info = DataTransformer().fit(pd.DataFrame({"v": few}), rng=rng()).infos_[0]
+    assert sorted(m for m, s in zip(info.means, info.stds) if s == 0) == [0.0, 10.0]
+    enough = np.repeat([0.0, 10.0, 3.7], [500, 500, MIN_POINT_ROWS])
+    info = DataTransformer().fit(pd.DataFrame({"v": enough}), rng=rng()).infos_[0]
+    assert sorted(m for m, s in zip(info.means, info.stds) if s == 0) == [0.0, 3.7, 10.0]
