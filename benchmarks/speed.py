@@ -8,7 +8,8 @@ Measures, for each library in its own subprocess (so peak memory is its own):
 transformer fit time, training time per epoch at batch 500 (difference of a
 1-epoch and a (1+E)-epoch fit, so set-up costs cancel), and the time to sample
 as many rows as the table has (the median of ``--sample-calls`` calls on the fitted
-model, ``sample_*``, and the first of them alone, ``sample_first_*``). Runs
+model, ``sample_*``, and the first of them alone, ``sample_first_*``; for tabgan also
+without calibrated sampling, ``sample_uncalibrated_s``). Runs
 alternate between the libraries, repeated ``--repeats`` times, and the ratios use
 the medians: the machine is noisy.
 
@@ -104,7 +105,11 @@ def work_tabgan(df) -> dict:
     _, t1 = fit(1)
     model, t2 = fit(1 + args.epochs)
     calls = timed_calls(lambda seed: model.sample(len(df), random_state=seed))
-    return {**report(transformer, t1, t2, calls), "precision": model.precision_}
+    out = {**report(transformer, t1, t2, calls), "precision": model.precision_}
+    model.calibration_ = None  # the generator's rows as they come (calibrate=None)
+    raw = timed_calls(lambda seed: model.sample(len(df), random_state=seed))
+    out["sample_uncalibrated_s"] = statistics.median(call[0] for call in raw)
+    return out
 
 
 def work_ctgan(df) -> dict:
@@ -186,7 +191,9 @@ med = {lib: {k: statistics.median(r[k] for r in runs[lib]) for k in keys} for li
 print(f"\nAdult ({args.data}), device {args.device}, median of {args.repeats} runs")
 for lib in libs:
     if lib != "ctgan":
-        print(f"{lib}: precision {runs[lib][0]['precision']}")
+        raw = statistics.median(r["sample_uncalibrated_s"] for r in runs[lib])
+        print(f"{lib}: precision {runs[lib][0]['precision']}; sample_s without calibration "
+              f"(calibrate=None): {raw:.3f}")
 ours = [lib for lib in libs if lib != "ctgan"]
 both = "ctgan" in libs and ours
 header = f"{'measure':<20}" + "".join(f"{lib:>16}" for lib in libs)

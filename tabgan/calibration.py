@@ -65,21 +65,37 @@ def _cells(codes: np.ndarray, size: int) -> tuple[list[int], list[float]]:
 def _inclusion(w: np.ndarray, n: int) -> np.ndarray:
     """``min(1, c * w)`` with ``c`` such that the chances sum to ``n``: the ``k`` largest
     weights are certain, the others share ``n - k`` in proportion to their weight, with
-    the smallest ``k`` that leaves every share at most 1 (one sort)."""
+    the smallest ``k`` that leaves every share at most 1.
+
+    Rows are made certain in rounds (each round, every row whose share passes 1), which
+    is exact and usually over in a few cheap rounds; after :data:`_ROUNDS` rounds the
+    cut-off is found by one sort instead."""
     m = len(w)
     if n >= m:
         return np.ones(m)
+    certain = np.zeros(m, dtype=bool)
+    for _ in range(_ROUNDS):
+        free = np.where(certain, 0.0, w)
+        pi = free * ((n - certain.sum()) / max(free.sum(), 1e-300))
+        over = pi > 1.0
+        if not over.any():
+            pi[certain] = 1.0
+            return pi
+        certain |= over
     order = np.argsort(-w, kind="stable")
     sw = w[order]
     tail = np.cumsum(sw[::-1])[::-1]  # tail[k]: sum of the weights from rank k on
     k = np.arange(n)
     fits = sw[:n] * (n - k) <= tail[:n]  # with the first k certain, rank k's share <= 1
-    first = int(np.argmax(fits)) if fits.any() else n
+    first = int(np.argmax(fits))  # rank n - 1 always fits
     pi = np.empty(m)
     pi[order[:first]] = 1.0
     rest = order[first:]
-    pi[rest] = w[rest] * ((n - first) / max(tail[first], 1e-300)) if first < m else 0.0
+    pi[rest] = w[rest] * ((n - first) / max(tail[first], 1e-300))
     return np.minimum(pi, 1.0)
+
+
+_ROUNDS = 6
 
 
 class Calibration:
