@@ -17,10 +17,12 @@ number, each row with a chance that corrects the drift:
    order: each row with its chance, no row twice, every kept row the generator's.
 
 Only histogram cells held by at least :data:`MIN_CELL_ROWS` training rows are
-corrected and saved with the model, their counts rounded to a multiple of
-:data:`MIN_CELL_ROWS`, so that a cell of fewer people can neither be read from the file
-nor recovered exactly by subtracting saved cells from a total; the other cells keep
-their generated share. A pair's correction per pass is
+corrected and saved with the model, so no cell of fewer people can be read from the
+file; the counts of column pairs are also rounded to a multiple of
+:data:`MIN_CELL_ROWS`, so that a small pair cell cannot be recovered exactly by
+subtracting the saved cells from a column's total either (a single column's counts are
+exact: the transformer keeps exact category counts anyway). Cells left out keep their
+generated share. A pair's correction per pass is
 bounded (:data:`MAX_STEP`), so that no cell's few rows decide the sample.
 """
 
@@ -52,14 +54,16 @@ CAPPED_PASSES = 3
 MODES = ("marginals", "pairs")
 
 
-def _cells(codes: np.ndarray, size: int) -> tuple[list[int], list[float]]:
-    """The cells held by at least MIN_CELL_ROWS rows: their indices and shares, each
-    count rounded to a multiple of MIN_CELL_ROWS (so that a cell left out cannot be
-    recovered exactly by subtracting the saved ones from a total)."""
+def _cells(codes: np.ndarray, size: int, *, rounded: bool) -> tuple[list[int], list[float]]:
+    """The cells held by at least MIN_CELL_ROWS rows: their indices and shares; with
+    ``rounded``, each count rounded to a multiple of MIN_CELL_ROWS first (so that a cell
+    left out cannot be recovered exactly by subtracting the saved ones from a total)."""
     counts = np.bincount(codes, minlength=size)
     keep = np.flatnonzero(counts >= MIN_CELL_ROWS)
-    rounded = np.maximum(np.round(counts[keep] / MIN_CELL_ROWS), 1) * MIN_CELL_ROWS
-    return keep.tolist(), (rounded / max(len(codes), 1)).tolist()
+    kept = counts[keep].astype(np.float64)
+    if rounded:
+        kept = np.maximum(np.round(kept / MIN_CELL_ROWS), 1) * MIN_CELL_ROWS
+    return keep.tolist(), (kept / max(len(codes), 1)).tolist()
 
 
 def _inclusion(w: np.ndarray, n: int) -> np.ndarray:
@@ -126,7 +130,9 @@ class Calibration:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         binnings = [Binning.fit(c, kinds[c], table[c]) for c in table.columns]
         codes = [b.codes(table[b.name]) for b in binnings]
-        single = [_cells(c, b.n_bins) for c, b in zip(codes, binnings)]
+        # one column's counts are exact (the transformer keeps exact category counts
+        # anyway); pair counts are rounded
+        single = [_cells(c, b.n_bins, rounded=False) for c, b in zip(codes, binnings)]
         pairs: list[tuple[int, int]] = []
         joint = []
         if mode == "pairs":
@@ -137,7 +143,8 @@ class Calibration:
                 pairs = [pairs[p] for p in pick]
             for i, j in pairs:
                 nb = binnings[j].n_bins
-                joint.append(_cells(codes[i] * nb + codes[j], binnings[i].n_bins * nb))
+                joint.append(_cells(codes[i] * nb + codes[j], binnings[i].n_bins * nb,
+                                    rounded=True))
         return cls(mode, binnings, single, pairs, joint)
 
     def inclusion(self, table: pd.DataFrame, n: int) -> np.ndarray:

@@ -67,12 +67,14 @@ def test_small_cells_are_neither_kept_nor_corrected():
     df = real(1000)
     df.loc[:4, "sex"] = "Other"  # five rows
     cal = Calibration.fit(df, KINDS, mode="pairs", rng=np.random.default_rng(0))
-    for _, share in [*cal.single, *cal.joint]:
+    for _, share in cal.joint:
         counts = share * len(df)
-        # saved counts are multiples of MIN_CELL_ROWS: a hidden cell cannot be recovered
-        # by subtracting saved cells from a saved total
+        # saved pair counts are multiples of MIN_CELL_ROWS: a hidden pair cell cannot be
+        # recovered by subtracting saved cells from a column's total
         np.testing.assert_allclose(counts, np.round(counts / MIN_CELL_ROWS) * MIN_CELL_ROWS)
         assert np.all(counts >= MIN_CELL_ROWS)
+    for _, share in cal.single:
+        assert np.all(np.round(share * len(df)) >= MIN_CELL_ROWS)
     sex = cal.binnings[1]
     assert "Other" not in sex.categories  # pooled with any other value
     assert sex.n_bins - 2 not in cal.single[1][0]

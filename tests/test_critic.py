@@ -203,6 +203,11 @@ def test_training_by_hand_matches_autograd_training(monkeypatch, extra):
                                   rtol=1e-3, atol=1e-4)
     for (name, p), q in zip(by_hand.generator_.state_dict().items(),
                             by_autograd.generator_.state_dict().values()):
+        if name.startswith("blocks.") and name.endswith(".fc.bias"):
+            # a bias that a batch norm follows has no effect, so its gradient is rounding
+            # noise, which Adam scales up to full steps: it differs by ~1e-4 between any
+            # two exact computations (every weight with an effect agrees to ~1e-8)
+            continue
         torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-4, msg=name)
     pd.testing.assert_frame_equal(by_hand.sample(50, random_state=1)[["color"]],
                                   by_autograd.sample(50, random_state=1)[["color"]])
