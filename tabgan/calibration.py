@@ -16,6 +16,10 @@ number, each row with a chance that corrects the drift:
    what the raking scales, and the rows are drawn by systematic sampling in a random
    order: each row with its chance, no row twice, every kept row the generator's.
 
+The rows also keep the orders between numeric columns that every training row keeps
+(``open_il_12m <= open_il_24m``, a vehicle's year at most the accident's): rows breaking
+one are not drawn while enough others are left.
+
 Only histogram cells held by at least :data:`MIN_CELL_ROWS` training rows are
 corrected and saved with the model, so no cell of fewer people can be read from the
 file; the counts of column pairs are also rounded to a multiple of
@@ -35,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .binning import Binning
+from .columns import numeric_values
 
 __all__ = ["MAX_PAIRS", "MIN_CELL_ROWS", "POOL", "Calibration"]
 
@@ -52,6 +57,8 @@ MAX_STEP = 5.0
 #: Raking passes over the columns once the chances are capped at 1.
 CAPPED_PASSES = 3
 MODES = ("marginals", "pairs")
+#: Orders between numeric columns are looked for among at most this many of them.
+MAX_ORDER_COLUMNS = 60
 
 
 def _cells(codes: np.ndarray, size: int, *, rounded: bool) -> tuple[list[int], list[float]]:
@@ -102,6 +109,27 @@ def _inclusion(w: np.ndarray, n: int) -> np.ndarray:
 _ROUNDS = 6
 
 
+def _orders(table: pd.DataFrame, binnings: Sequence[Binning]) -> list[tuple[int, int]]:
+    """The pairs (i, j) of numeric columns with ``table[i] <= table[j]`` in every row where
+    both are present, both columns varying, and the ranges overlapping (otherwise the
+    clipping of decoded values to the observed range keeps the order anyway)."""
+    numeric = [k for k, b in enumerate(binnings) if b.numeric][:MAX_ORDER_COLUMNS]
+    values = {k: numeric_values(binnings[k].name, table[binnings[k].name], binnings[k].kind)
+              for k in numeric}
+    low = {k: np.nanmin(v) if np.isfinite(v).any() else np.nan for k, v in values.items()}
+    high = {k: np.nanmax(v) if np.isfinite(v).any() else np.nan for k, v in values.items()}
+    found = []
+    for i in numeric:
+        for j in numeric:
+            if i == j or not low[i] < high[i] or not low[j] < high[j] or high[i] <= low[j]:
+                continue
+            a, b = values[i], values[j]
+            both = ~(np.isnan(a) | np.isnan(b))
+            if both.sum() >= MIN_CELL_ROWS and np.all(a[both] <= b[both]):
+                found.append((i, j))
+    return found
+
+
 class Calibration:
     """The training table's binned histograms, and the raking that draws generated rows
     to them (see the module's docstring). Build with :meth:`fit`."""
@@ -113,8 +141,13 @@ class Calibration:
         single: Sequence[tuple[list[int], list[float]]],
         pairs: Sequence[tuple[int, int]],
         joint: Sequence[tuple[list[int], list[float]]],
+        orders: Sequence[tuple[int, int]] = (),
     ) -> None:
         self.mode = mode
+        #: (i, j): column i is at most column j in every training row where both are
+        #: present, and their ranges overlap (so that the clipping of values to the
+        #: observed range does not already ensure it)
+        self.orders = [tuple(o) for o in orders]
         self.binnings = list(binnings)
         self.single = [(np.asarray(i, dtype=np.int64), np.asarray(s)) for i, s in single]
         self.pairs = [tuple(p) for p in pairs]
@@ -145,7 +178,7 @@ class Calibration:
                 nb = binnings[j].n_bins
                 joint.append(_cells(codes[i] * nb + codes[j], binnings[i].n_bins * nb,
                                     rounded=True))
-        return cls(mode, binnings, single, pairs, joint)
+        return cls(mode, binnings, single, pairs, joint, _orders(table, binnings))
 
     def inclusion(self, table: pd.DataFrame, n: int) -> np.ndarray:
         """Each row's chance to be among ``n`` rows drawn from ``table`` (same columns as
@@ -200,6 +233,14 @@ class Calibration:
         :meth:`inclusion` (systematic sampling in a random order), in increasing order."""
         if n >= len(table):
             return np.arange(len(table))
+        # rows that break an order of the training rows are not drawn while enough
+        # others are left (then those breaking the fewest come first)
+        broken = self.violations(table)
+        pool = np.arange(len(table))
+        if broken.any():
+            pool = np.argsort(broken, kind="stable")[: max(n, int((broken == 0).sum()))]
+            pool.sort()
+            table = table.iloc[pool]
         pi = self.inclusion(table, n)
         order = rng.permutation(len(table))
         edges = np.cumsum(pi[order])
@@ -215,7 +256,22 @@ class Calibration:
                 left = np.setdiff1d(np.arange(len(table)), picked)
                 extra = left[np.argsort(-pi[left], kind="stable")[: n - len(picked)]]
                 picked = np.concatenate([picked, extra])
-        return np.sort(picked)
+        return np.sort(pool[picked])
+
+    def violations(self, table: pd.DataFrame) -> np.ndarray:
+        """Per row, how many of the training rows' orders (:attr:`orders`) it breaks."""
+        out = np.zeros(len(table), dtype=np.int64)
+        if not self.orders:
+            return out
+        values = {}
+        for i, j in self.orders:
+            for k in (i, j):
+                if k not in values:
+                    b = self.binnings[k]
+                    values[k] = numeric_values(b.name, table[b.name], b.kind)
+            with np.errstate(invalid="ignore"):
+                out += values[i] > values[j]  # a missing value breaks nothing
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -224,6 +280,7 @@ class Calibration:
             "single": [[i.tolist(), s.tolist()] for i, s in self.single],
             "pairs": [list(p) for p in self.pairs],
             "joint": [[i.tolist(), s.tolist()] for i, s in self.joint],
+            "orders": [list(o) for o in self.orders],
         }
 
     @classmethod
@@ -231,5 +288,5 @@ class Calibration:
         return cls(
             state["mode"], [Binning.from_dict(b) for b in state["binnings"]],
             [tuple(x) for x in state["single"]], [tuple(p) for p in state["pairs"]],
-            [tuple(x) for x in state["joint"]],
+            [tuple(x) for x in state["joint"]], [tuple(o) for o in state.get("orders", [])],
         )

@@ -134,3 +134,43 @@ def test_conditions_and_private_fits_sample_uncalibrated():
     assert (out["sex"] == "Female").all()
     private = Synthesizer(**TINY, epsilon=5.0).fit(real(600))
     assert private.calibration_ is None
+
+
+def ordered(n: int, seed: int = 0) -> pd.DataFrame:
+    r = np.random.default_rng(seed)
+    low = r.integers(0, 10, n)
+    return pd.DataFrame({
+        "low": low,
+        "high": low + r.integers(0, 5, n),  # high >= low in every row
+        "small": r.uniform(0, 1, n),  # below "big" in every row, but only by range
+        "big": r.uniform(2, 3, n),
+        "free": r.normal(size=n),
+    })
+
+
+ORDER_KINDS = {"low": "integer", "high": "integer", "small": "continuous",
+               "big": "continuous", "free": "continuous"}
+
+
+def test_orders_kept_by_every_training_row_are_found():
+    cal = Calibration.fit(ordered(500), ORDER_KINDS, mode="marginals", rng=np.random.default_rng(0))
+    names = [(cal.binnings[i].name, cal.binnings[j].name) for i, j in cal.orders]
+    assert names == [("low", "high")]  # small <= big follows from the ranges alone
+    broken = ordered(500)
+    broken.loc[0, "high"] = broken.loc[0, "low"] - 1
+    again = Calibration.fit(broken, ORDER_KINDS, mode="marginals", rng=np.random.default_rng(0))
+    assert again.orders == []  # one row is enough to say there is no order
+
+
+def test_draws_avoid_rows_that_break_an_order():
+    cal = Calibration.fit(ordered(2000), ORDER_KINDS, mode="pairs", rng=np.random.default_rng(0))
+    pool = ordered(4000, seed=1)
+    swap = np.random.default_rng(2).random(4000) < 0.3  # 30 % of generated rows broken
+    pool.loc[swap, ["low", "high"]] = pool.loc[swap, ["high", "low"]].to_numpy()
+    bad = (pool["low"] > pool["high"]).to_numpy()
+    keep = cal.select(pool, 2000, np.random.default_rng(0))
+    assert len(keep) == 2000 == len(np.unique(keep)) and not bad[keep].any()
+    # fewer good rows than asked: all good rows, then the least broken
+    keep = cal.select(pool, 3500, np.random.default_rng(0))
+    assert len(keep) == 3500 and (~bad[keep]).sum() == (~bad).sum()
+    assert Calibration.from_dict(json.loads(json.dumps(cal.to_dict()))).orders == cal.orders
