@@ -2,6 +2,7 @@
 and of every other column without it.
 
     python benchmarks/detection_diagnosis.py SYNTHETIC.csv [--real adult_train.csv]
+    python benchmarks/detection_diagnosis.py SYN.csv --real lending_club_train.csv --seen sub_grade int_rate
 
 10,000 real and 10,000 synthetic rows, HistGradientBoosting with categorical columns as
 categories, 3-fold cross-validated ROC AUC (0.5: indistinguishable).
@@ -24,7 +25,19 @@ parser = argparse.ArgumentParser()
 parser.add_argument("synthetic")
 parser.add_argument("--real", default=REAL)
 parser.add_argument("--rows", type=int, default=10_000)
+parser.add_argument("--seen", nargs="+", metavar="COLUMN",
+                    help="only print the share of synthetic rows whose combination of these "
+                         "columns occurs in a real row")
 args = parser.parse_args()
+
+if args.seen:
+    real_rows = pd.read_csv(args.real)[args.seen]
+    syn_rows = pd.read_csv(args.synthetic)[args.seen]
+    known = set(map(tuple, real_rows.astype(str).to_numpy()))
+    seen = [tuple(r) in known for r in syn_rows.astype(str).to_numpy()]
+    print(f"{args.synthetic}: {np.mean(seen):.3f} of synthetic rows have a combination of "
+          f"{args.seen} that a real row has")
+    raise SystemExit(0)
 
 real = pd.read_csv(args.real)
 syn = pd.read_csv(args.synthetic)[real.columns]
