@@ -56,14 +56,11 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "ema_decay": v.Constraint(
         lambda x: x is None or (v._is_real(x) and 0 <= x < 1), "None or a float in [0, 1)"
     ),
-    "n_modes": v.int_at_least(1),
-    "weight_threshold": v.real_in(0, 1, hi_open=True),
-    "max_gmm_samples": v.int_or_none_at_least(10),
-    "max_categories": v.int_at_least(2),
-    "point_share": v.Constraint(
-        lambda x: x is None or (v._is_real(x) and 0 < x <= 1), "None or a float in (0, 1]"
-    ),
-    "derive_columns": v.boolean(),
+    # the transformer's settings, checked by the transformer's own rules
+    **{k: DataTransformer._constraints[k] for k in (
+        "n_modes", "weight_threshold", "max_gmm_samples", "max_categories", "point_share",
+        "derive_columns",
+    )},
     "check_every": v.int_or_none_at_least(1),
     "validation_size": v.real_in(0, 1, lo_open=True, hi_open=True),
     "patience": v.int_or_none_at_least(1),
