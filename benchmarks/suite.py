@@ -238,6 +238,7 @@ def one_run(args: argparse.Namespace, table: str, generator: str, seed: int) -> 
     cols = report.columns
     missing_gap = (cols["missing_synthetic"] - cols["missing_real"]).abs()
     bad_rows, bad_cols = row_bad_share(train, synthetic)
+    relations = exact_relations(train)  # found once, used for the share and the list
     dcr = distance_to_closest_record(train, test, synthetic, random_state=seed,
                                      max_rows=5000)
     record.update(
@@ -250,8 +251,8 @@ def one_run(args: argparse.Namespace, table: str, generator: str, seed: int) -> 
         else str(missing_gap.idxmax()),
         bad_rows_pct=100 * bad_rows,
         bad_columns_pct={k: 100 * v for k, v in bad_cols.items() if v > 0},
-        relations_pct=100 * relation_share(synthetic, exact_relations(train)),
-        relations_checked=[f"{c} <- {p}" for p, c, _ in exact_relations(train)],
+        relations_pct=100 * relation_share(synthetic, relations),
+        relations_checked=[f"{c} <- {p}" for p, c, _ in relations],
         relations=table_relations(table, train, synthetic),
         dcr_share=dcr.share_closer_to_train,
         exact_copy_rate=dcr.exact_copy_rate,

@@ -43,7 +43,7 @@ from .training import TrainConfig, Trainer
 from .transformer import DataTransformer, DiscreteInfo
 
 __all__ = ["MAX_HOLDOUT_ROWS", "FitMode", "FitResult", "PlainFit", "build_generator",
-           "build_networks", "fit", "target_model", "train_config", "transformer_settings"]
+           "build_networks", "check_target_column", "fit", "target_model", "train_config", "transformer_settings"]
 
 #: Most training rows held out for the fidelity check of model selection.
 MAX_HOLDOUT_ROWS = 5_000
@@ -193,16 +193,22 @@ def fit(
     )
 
 
+def check_target_column(target: str, columns: Any) -> None:
+    """Raise :class:`InvalidParameterError` unless ``target`` is one of ``columns``."""
+    names = list(map(str, columns))
+    if target not in list(columns):
+        raise InvalidParameterError(
+            f"The target {target!r} is not a column of the table; pass one of "
+            f"{names[:10]}{' ...' if len(names) > 10 else ''}."
+        )
+
+
 def target_model(
     target: str, transformer: DataTransformer, device: torch.device, rng: torch.Generator
 ) -> TargetModel | None:
     """Target conditioning's predictor for the discrete column ``target`` (a derived
     column's parent stands in for it); ``None`` for a column with a single category."""
-    if target not in transformer.columns_:
-        raise InvalidParameterError(
-            f"The target {target!r} is not a column of the table; pass one of "
-            f"{transformer.columns_[:10]}{' ...' if len(transformer.columns_) > 10 else ''}."
-        )
+    check_target_column(target, transformer.columns_)
     parents = {d.name: d.parent for d in transformer.derived_}
     column = parents.get(target, target)
     info = next(i for i in transformer.infos_ if i.name == column)

@@ -16,7 +16,7 @@ from . import _validation as v
 from .calibration import POOL, Calibration
 from .columns import check_dataframe
 from .errors import InvalidParameterError, ModelFileError, NotFittedError
-from .fitting import FitResult, PlainFit, build_generator, fit
+from .fitting import FitResult, PlainFit, build_generator, check_target_column, fit
 from .generation import condition_targets, generate
 from .metadata import Metadata
 from .persistence import read_model, write_model
@@ -376,12 +376,8 @@ class Synthesizer:
         """
         self._validate_params()
         check_dataframe(data)
-        if self.target is not None and self.target not in data.columns:
-            cols = list(map(str, data.columns))
-            raise InvalidParameterError(
-                f"The target {self.target!r} is not a column of the table; pass one of "
-                f"{cols[:10]}{' ...' if len(cols) > 10 else ''}."
-            )
+        if self.target is not None:
+            check_target_column(self.target, data.columns)
         params = self.get_params()
         if self.epsilon is None:
             mode = PlainFit(params)
