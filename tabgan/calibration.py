@@ -40,6 +40,7 @@ import pandas as pd
 
 from .binning import Binning
 from .columns import numeric_values
+from .errors import InvalidParameterError
 
 __all__ = ["MAX_PAIRS", "MIN_CELL_ROWS", "POOL", "Calibration"]
 
@@ -160,7 +161,9 @@ class Calibration:
     ) -> "Calibration":
         """The histograms of ``table``; ``mode``: ``"marginals"`` or ``"pairs"``."""
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+            raise InvalidParameterError(
+                f"The 'mode' parameter of Calibration.fit must be one of {MODES}; got {mode!r}."
+            )
         binnings = [Binning.fit(c, kinds[c], table[c]) for c in table.columns]
         codes = [b.codes(table[b.name]) for b in binnings]
         # one column's counts are exact (the transformer keeps exact category counts

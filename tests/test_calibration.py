@@ -174,3 +174,10 @@ def test_draws_avoid_rows_that_break_an_order():
     keep = cal.select(pool, 3500, np.random.default_rng(0))
     assert len(keep) == 3500 and (~bad[keep]).sum() == (~bad).sum()
     assert Calibration.from_dict(json.loads(json.dumps(cal.to_dict()))).orders == cal.orders
+
+
+def test_an_unknown_mode_is_refused_clearly():
+    from tabgan.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'mode' parameter"):
+        Calibration.fit(real(100), KINDS, mode="joint", rng=np.random.default_rng(0))
