@@ -49,6 +49,11 @@ def _add_fit(sub) -> None:
         help="model every column itself, also those the data show to be a function of another",
     )
     p.add_argument(
+        "--no-joint", action="store_true",
+        help="model strongly dependent pairs of columns separately, not as one column of "
+        "their value pairs",
+    )
+    p.add_argument(
         "--target", default=None,
         help="column that models trained on the synthetic rows will predict: the generator "
         "is held to its relation with the other columns (target conditioning)",
@@ -114,6 +119,7 @@ def _run_fit(args) -> int:
         delta=args.delta,
         max_grad_norm=args.max_grad_norm,
         derive_columns=not args.no_derive,
+        joint_columns=not args.no_joint,
         target=args.target,
         check_every=args.check_every,
         patience=args.patience,

@@ -51,13 +51,20 @@ _POOL_MIN_PASSES = 4
 
 @dataclass(frozen=True)
 class Target:
-    """One condition: the category ``index`` of a discrete column's ``span`` (``None``
-    for a column with a single category, which every row meets), and how many training
-    rows held it."""
+    """One condition: the categories ``indices`` of a discrete column's ``span`` that meet
+    it (several where the column's categories are the cells of a joint column, or where
+    a derived column's value goes with several parent values; ``span`` is ``None`` for a
+    column with a single category, which every row meets), and how many training rows
+    held each."""
 
     span: Span | None
-    index: int
-    count: int
+    indices: tuple[int, ...]
+    counts: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        """The training rows meeting the condition."""
+        return sum(self.counts)
 
 
 def condition_targets(
@@ -77,7 +84,11 @@ def condition_targets(
     out = []
     for column, value in conditions.items():
         if column in derived:  # a condition on its parent's categories that give the value
-            column, value = _parent_condition(derived[column], value, infos)
+            d = derived[column]
+            indices = _parent_indices(d, value, infos)
+            out.append(Target(spans.get(d.parent), indices,
+                              tuple(infos[d.parent].counts[k] for k in indices)))
+            continue
         if column not in infos:
             raise ConditionError(
                 f"Unknown column {column!r} in conditions. Columns: {list(infos)}."
@@ -99,34 +110,28 @@ def condition_targets(
             raise ConditionError(
                 f"Column {column!r} has no category {value!r}. Known values include: {shown}."
             )
-        index = info.categories.index(key)
-        if info.counts[index] == 0:
+        indices = tuple(k for k, c in enumerate(info.categories) if c == key and info.counts[k])
+        if not indices:
             raise ConditionError(
                 f"Category {value!r} of column {column!r} was declared but never seen in "
                 "training, so the model cannot generate it."
             )
-        out.append(Target(spans.get(column), index, info.counts[index]))
+        out.append(Target(spans.get(column), indices, tuple(info.counts[k] for k in indices)))
     return out
 
 
-def _parent_condition(d, value: Any, infos) -> tuple[str, Any]:
-    """The condition on ``d.parent`` that a condition on derived column ``d`` means."""
+def _parent_indices(d, value: Any, infos) -> tuple[int, ...]:
+    """The categories of ``d.parent`` that give derived column ``d`` the value ``value``."""
     key = None if _is_missing(value) else py_scalar(value)
-    parents = [k for k, v in enumerate(d.values) if v == key and infos[d.parent].counts[k] > 0]
+    counts = infos[d.parent].counts
+    parents = tuple(k for k, v in enumerate(d.values) if v == key and counts[k] > 0)
     if not parents:
         shown = sorted({str(v) for v in d.values if v is not None})[:10]
         raise ConditionError(
             f"Column {d.name!r} has no value {value!r} in what the model learned. Known "
             f"values include: {shown}."
         )
-    if len(parents) > 1:
-        options = [infos[d.parent].categories[k] for k in parents][:10]
-        raise ConditionError(
-            f"Column {d.name!r} is derived from {d.parent!r}, and {value!r} goes with several "
-            f"of its values ({options}); condition on {d.parent!r} instead."
-        )
-    category = infos[d.parent].categories[parents[0]]
-    return d.parent, None if category == MISSING else category
+    return parents
 
 
 class _Passes:
@@ -143,7 +148,7 @@ class _Passes:
         batch: int,
         per_pass: int,
         buffers: int,
-        native: int | None,
+        native: tuple[torch.Tensor, torch.Tensor] | None,
         share: float,
         checks: list[tuple[int, int]],
     ) -> None:
@@ -187,8 +192,8 @@ class _Passes:
                 codes = self.pick.draw(out[: self.n_soft], g)
                 if self.checks:
                     ok = torch.ones(rows, dtype=torch.bool, device=dev)
-                    for k, i in self.checks:
-                        ok &= codes[k] == i
+                    for k, allowed in self.checks:
+                        ok &= torch.isin(codes[k], allowed)
                     codes, values = codes[:, ok], values[:, ok]
                 return codes, values
         finally:
@@ -226,11 +231,16 @@ def generate(
     most = max(1, _rows_per_pass(dev) // batch)
     native, share = None, 1.0
     conditioned = [t for t in targets if t.span is not None]
-    checks = [(soft_spans.index(t.span), t.index) for t in conditioned]
+    checks = [(soft_spans.index(t.span), torch.tensor(t.indices, device=dev))
+              for t in conditioned]
     if checks:
+        # The rarest target's categories go into the conditional vectors, each by its
+        # training rows (so several categories meeting it keep their proportions).
         rarest = min(conditioned, key=lambda t: t.count)
         cond_spans = list(layout.condition_spans)  # category spans are among them
-        native = sum(s.width for s in cond_spans[: cond_spans.index(rarest.span)]) + rarest.index
+        offset = sum(s.width for s in cond_spans[: cond_spans.index(rarest.span)])
+        native = (torch.tensor([offset + k for k in rarest.indices], device=dev),
+                  torch.tensor(rarest.counts, dtype=torch.float64, device=dev))
         share = _native_share(len(cond_spans))
     budget = max(100 * n, 50 * batch) / share  # bounded effort for conditional sampling
     per_pass = batch * (most if checks else min(most, -(-n // batch)))

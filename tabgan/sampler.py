@@ -113,15 +113,21 @@ class ConditionalSampler:
         generator: torch.Generator,
         *,
         original: bool = False,
-        fixed: int | None = None,
+        fixed: int | tuple[torch.Tensor, torch.Tensor] | None = None,
         share: float = 0.0,
     ) -> torch.Tensor:
         """The flat category (index into the conditional vector) of each of ``batch`` rows:
         a column uniformly, then a category of it (see :meth:`sample_condition`).
 
         ``fixed``: a flat category that replaces the draw in a ``share`` of the rows,
-        each row independently (conditional sampling; see ``Synthesizer._generate``)."""
-        if fixed is not None and not (0 <= fixed < self.width and 0.0 <= share <= 1.0):
+        each row independently (conditional sampling; see :mod:`tabgan.generation`); or
+        ``(flat categories, weights)``, of which each such row draws one by weight."""
+        if isinstance(fixed, tuple):
+            choices, weights = fixed
+            lo, hi = (int(choices.min()), int(choices.max())) if len(choices) else (-1, -1)
+        else:
+            choices, weights, lo, hi = None, None, fixed, fixed
+        if fixed is not None and not (0 <= lo and hi < self.width and 0.0 <= share <= 1.0):
             raise InvalidParameterError(
                 f"fixed must index the conditional vector (0 to {self.width - 1}) and share "
                 f"lie in [0, 1]; got fixed={fixed!r}, share={share!r}."
@@ -137,7 +143,12 @@ class ConditionalSampler:
         if fixed is None:
             return flat
         hit = torch.rand(batch, generator=generator, device=self.device) < share
-        return torch.where(hit, fixed, flat)
+        if choices is None:
+            return torch.where(hit, fixed, flat)
+        if len(choices) == 1:
+            return torch.where(hit, choices[0], flat)
+        pick = torch.multinomial(weights, batch, replacement=True, generator=generator)
+        return torch.where(hit, choices[pick], flat)
 
     def one_hot(self, flat: torch.Tensor) -> torch.Tensor:
         """The conditional vectors of flat categories (zero columns without conditions)."""

@@ -59,7 +59,7 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     # the transformer's settings, checked by the transformer's own rules
     **{k: DataTransformer._constraints[k] for k in (
         "n_modes", "weight_threshold", "max_gmm_samples", "max_categories", "point_share",
-        "derive_columns",
+        "derive_columns", "joint_columns",
     )},
     "check_every": v.int_or_none_at_least(1),
     "validation_size": v.real_in(0, 1, lo_open=True, hi_open=True),
@@ -137,6 +137,13 @@ class Synthesizer:
         column alone, and write it from the parent's value: the relation then holds in
         every generated row (``tabgan.relations``). Not used under ``epsilon``
         (finding relations reads the table).
+    joint_columns:
+        Model a pair of strongly dependent columns (a discrete column and a discrete
+        or few-valued numeric one, such as a loan grade and its interest rate, or an
+        injury severity and a death indicator) as one categorical column of their
+        value pairs held by at least 20 rows, so that generated rows pair them as
+        the real rows do (``tabgan.relations.find_joint``). Rarer pairs are not
+        generated. Not used under ``epsilon``.
     check_every, validation_size, patience:
         Model selection (``tabgan.selection``). With ``check_every`` set, a share
         ``validation_size`` of the training rows (at most 5,000) is held out and never
@@ -255,6 +262,7 @@ class Synthesizer:
         max_categories: int = 1000,
         point_share: float | None = 0.005,
         derive_columns: bool = True,
+        joint_columns: bool = True,
         check_every: int | None = None,
         validation_size: float = 0.1,
         patience: int | None = None,
@@ -297,6 +305,7 @@ class Synthesizer:
         self.max_categories = max_categories
         self.point_share = point_share
         self.derive_columns = derive_columns
+        self.joint_columns = joint_columns
         self.check_every = check_every
         self.validation_size = validation_size
         self.patience = patience
@@ -510,6 +519,7 @@ class Synthesizer:
         # likewise for the point masses and calibration of files written before them
         params.setdefault("point_share", 0.05)
         params.setdefault("calibrate", None)
+        params.setdefault("joint_columns", False)
         synth = cls(**params)
         dev = v.resolve_device(device)
         synth.device = str(dev) if device != "auto" else params["device"]

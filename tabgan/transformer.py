@@ -35,7 +35,7 @@ from .errors import InvalidDataError, NotFittedError, warn_user
 from .layout import Layout, Span
 from .metadata import ColumnMetadata, Metadata
 from .mixture import fit_mixtures
-from .relations import Derived, find_derived
+from .relations import MAX_JOINT_CELLS, Derived, find_derived, find_joint
 
 __all__ = [
     "MAX_POINTS",
@@ -141,6 +141,16 @@ class DataTransformer:
         Discrete columns with more distinct values keep the most frequent
         ``max_categories - 1`` as categories; the rest share one bucket and
         are drawn back by their observed frequencies.
+    point_share:
+        A numeric value held by at least this share of the rows (and by
+        :data:`MIN_POINT_ROWS` rows) is a point mode, decoded exactly.
+    derive_columns:
+        Columns that are functions of a discrete column are written from it
+        (:func:`tabgan.relations.find_derived`).
+    joint_columns:
+        Pairs of strongly dependent columns (a discrete column and a discrete or
+        few-valued numeric one) are modelled as one categorical column of their
+        frequent value pairs (:func:`tabgan.relations.find_joint`).
     """
 
     def __init__(
@@ -152,6 +162,7 @@ class DataTransformer:
         max_categories: int = 1000,
         point_share: float | None = 0.005,
         derive_columns: bool = True,
+        joint_columns: bool = True,
     ) -> None:
         self.n_modes = n_modes
         self.weight_threshold = weight_threshold
@@ -159,6 +170,7 @@ class DataTransformer:
         self.max_categories = max_categories
         self.point_share = point_share
         self.derive_columns = derive_columns
+        self.joint_columns = joint_columns
 
     _constraints = {
         "n_modes": v.int_at_least(1),
@@ -169,6 +181,7 @@ class DataTransformer:
             lambda x: x is None or (v._is_real(x) and 0 < x <= 1), "None or a float in (0, 1]"
         ),
         "derive_columns": v.boolean(),
+        "joint_columns": v.boolean(),
     }
 
     def get_params(self) -> dict[str, Any]:
@@ -210,6 +223,9 @@ class DataTransformer:
         self.derived_ = self._find_derived(df, infos) if self.derive_columns else []
         children = {d.name for d in self.derived_}
         infos = [info for info in infos if info.name not in children]
+        if self.joint_columns:
+            infos = self._find_joint(df, infos)
+            children = {d.name for d in self.derived_}
         to_fit = [(info, values) for info, values in to_fit if info.name not in children]
         point_modes = [t for t in point_modes if t[0].name not in children]
         self._fit_modes(to_fit, self.max_gmm_samples, rng)
@@ -255,6 +271,81 @@ class DataTransformer:
                 ordered=getattr(info, "ordered", False),
             ))
         return out
+
+    def _find_joint(self, df: pd.DataFrame, infos: list) -> list:
+        """Model strongly dependent pairs as one categorical column each (see
+        :func:`tabgan.relations.find_joint`): the parent's info gets one category per
+        cell (its values repeat), the child becomes a joint :class:`Derived` with its
+        value per cell, and the exact children of the parent are re-indexed by cell.
+        Returns the infos left to model."""
+        codes: dict[str, np.ndarray] = {}
+        n_values: dict[str, int] = {}
+        values: dict[str, list[Any]] = {}  # per candidate, the value of each code
+        parents: list[str] = []
+        for info in infos:
+            if isinstance(info, DiscreteInfo):
+                if len(info.categories) < 2 or OTHER in info.categories or 0 in info.counts:
+                    continue
+                codes[info.name] = self.category_codes(info, df[info.name])
+                values[info.name] = [None if c == MISSING else c for c in info.categories]
+                parents.append(info.name)
+            elif (info.constant is None and not info.all_missing and info.kind != "datetime"):
+                column = df[info.name]
+                if column.nunique(dropna=False) > MAX_JOINT_CELLS:
+                    continue
+                row_codes, uniques = pd.factorize(column, use_na_sentinel=False)
+                codes[info.name] = row_codes.astype(np.int64)
+                values[info.name] = [None if pd.isna(u) else py_scalar(u) for u in uniques]
+            else:
+                continue
+            n_values[info.name] = len(values[info.name])
+        pairs = find_joint(codes, n_values, parents)
+        if not pairs:
+            return infos
+        by_name = {info.name: info for info in infos}
+        for pair in pairs:
+            parent, child = by_name[pair.parent], by_name[pair.child]
+            p_codes, c_codes = pair.cells[:, 0], pair.cells[:, 1]
+            for d in self.derived_:  # exact children of the parent: one value per cell
+                if d.parent == parent.name:
+                    d.values = [d.values[k] for k in p_codes]
+            self.derived_.append(Derived(
+                name=child.name, parent=parent.name, kind=child.kind, dtype=child.dtype,
+                values=[values[child.name][k] for k in c_codes],
+                pandas_categories=getattr(child, "pandas_categories", None),
+                ordered=getattr(child, "ordered", False), joint=True,
+            ))
+            by_name[parent.name] = dataclasses.replace(
+                parent, categories=[parent.categories[k] for k in p_codes],
+                counts=[int(c) for c in pair.counts],
+            )
+        return [by_name[info.name] for info in infos if info.name not in
+                {p.child for p in pairs}]
+
+    def _joint_codes(self, info: DiscreteInfo, d: Derived, df: pd.DataFrame) -> np.ndarray:
+        """Each row's cell of joint column ``info`` (child ``d``): the cell of its
+        (parent, child) pair, else its parent value's most frequent cell."""
+        parent_values = list(dict.fromkeys(info.categories))
+        parent = self.category_codes(
+            DiscreteInfo(name=info.name, kind=info.kind, dtype=info.dtype,
+                         categories=parent_values), df[info.name])
+        child_values = list(dict.fromkeys(d.values))
+        lookup = {c: i for i, c in enumerate(child_values) if c is not None}
+        series = df[d.name].astype(object)
+        child = _lookup_codes(series, lookup)
+        if None in child_values:
+            child[series.isna().to_numpy()] = child_values.index(None)
+        table = np.full((len(parent_values), len(child_values) + 1), -1, dtype=np.int64)
+        first_p = {c: i for i, c in enumerate(parent_values)}
+        first_c = {c: i for i, c in enumerate(child_values)}
+        top = np.full(len(parent_values), -1, dtype=np.int64)
+        for k, (p, c) in enumerate(zip(info.categories, d.values)):
+            table[first_p[p], first_c[c]] = k
+            i = first_p[p]
+            if top[i] < 0 or info.counts[k] > info.counts[top[i]]:
+                top[i] = k
+        cells = table[parent, child]  # child -1 (unseen) reads the last column: -1
+        return np.where(cells >= 0, cells, top[parent])
 
     def fit_released(
         self, releases: list[Any], metadata: Metadata, *, rng: np.random.Generator
@@ -438,7 +529,7 @@ class DataTransformer:
         :class:`InvalidDataError` for anything else."""
         kinds = {"NumericInfo": NumericInfo, "DiscreteInfo": DiscreteInfo}
         try:
-            tr = cls(**state["settings"])
+            tr = cls(**{"joint_columns": False, **state["settings"]})  # none before 0.1.2
             infos: list[NumericInfo | DiscreteInfo] = []
             for item in state["infos"]:
                 item = dict(item)
@@ -487,6 +578,7 @@ class DataTransformer:
         spans = {(s.column, s.role): s for s in self.layout_.spans}
         rows = np.arange(len(df))
         private = getattr(self, "private_", False)
+        joint = {d.parent: d for d in self.derived_ if d.joint}
         for info in self.infos_:
             series = df[info.name]
             if isinstance(info, NumericInfo):
@@ -509,6 +601,8 @@ class DataTransformer:
                     continue
                 if private:
                     codes = self._released_codes(info, series, rng)
+                elif info.name in joint:
+                    codes = self._joint_codes(info, joint[info.name], df)
                 else:
                     codes = self.category_codes(info, series)
                 out[rows, span.start + codes] = 1.0

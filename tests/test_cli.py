@@ -65,6 +65,21 @@ def test_demo_runs(capsys, tmp_path):
     assert len(pd.read_csv(out)) == 3000
 
 
+def test_fit_no_derive_and_no_joint_options(tmp_path):
+    from tabgan import load
+
+    from .test_relations import severity
+
+    path = tmp_path / "sev.csv"
+    severity(3000).to_csv(path, index=False)
+    model = tmp_path / "m.tabgan"
+    assert main(["fit", str(path), "-o", str(model), *TINY_ARGS]) == 0
+    assert [d.name for d in load(str(model)).transformer_.derived_ if d.joint] == ["sev"]
+    assert main(["fit", str(path), "-o", str(model), *TINY_ARGS, "--no-joint"]) == 0
+    synth = load(str(model))
+    assert synth.joint_columns is False and synth.transformer_.derived_ == []
+
+
 def test_fit_ema_decay_option(csv, tmp_path, capsys):
     from tabgan import load
 

@@ -82,6 +82,30 @@ def test_sample_index_can_fix_a_category_in_a_share_of_rows():
             s.sample_index(10, torch.Generator(), fixed=fixed, share=share)
 
 
+def test_sample_index_can_fix_one_of_several_categories_by_weight():
+    """Conditions met by several categories (joint columns): each fixed row draws one of
+    them by its weight; a single category gives the same rows as a plain fixed index."""
+    import pytest
+
+    from tabgan import TabganError
+
+    _, _, s = setup()
+    base = int(s.col_offset[0])
+    choices = torch.tensor([base, base + 2])
+    weights = torch.tensor([3.0, 1.0], dtype=torch.float64)
+    got = s.sample_index(40_000, torch.Generator().manual_seed(0), original=True,
+                         fixed=(choices, weights), share=1.0)
+    assert set(got.tolist()) == {base, base + 2}
+    assert abs(float((got == base).float().mean()) - 0.75) < 0.01
+    one = s.sample_index(1000, torch.Generator().manual_seed(1), fixed=(choices[1:], weights[1:]),
+                         share=0.3)
+    plain = s.sample_index(1000, torch.Generator().manual_seed(1), fixed=base + 2, share=0.3)
+    assert torch.equal(one, plain)
+    with pytest.raises(TabganError, match="fixed must"):
+        s.sample_index(10, torch.Generator(), fixed=(torch.tensor([s.width]), weights[:1]),
+                       share=0.5)
+
+
 # ------------------------------------------------------------ generation
 def test_span_sampler_draws_each_span_from_its_softmax():
     """Every softmax span at once, including spans whose logits are extreme or far apart."""
