@@ -4,6 +4,7 @@
     python benchmarks/suite.py --tables adult crashes --epochs 50
     python benchmarks/suite.py --generators tabgan --seeds 0 1 2
     python benchmarks/suite.py --report                       # table from saved JSON only
+    python benchmarks/suite.py --generators tabgan --set joint_columns=False --tag nojoint
 
 Each run (one table, one generator, one seed) is a child process of its own, so that
 its peak memory is its own and a generator that cannot fit a table (ctgan and TVAE
@@ -82,6 +83,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep-synthetic", metavar="DIR", help="also write each synthetic table here")
     p.add_argument("--report", action="store_true", help="print the table of saved runs only")
     p.add_argument("--rerun", action="store_true", help="run again runs whose JSON exists")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="another tabgan Synthesizer parameter (a Python literal or a string), "
+                        "e.g. --set joint_columns=False; repeatable; use with --tag")
+    p.add_argument("--tag", default="",
+                   help="label of runs with --set: tabgan's runs are named tabgan+TAG")
     p.add_argument("--run", nargs=3, metavar=("TABLE", "GENERATOR", "SEED"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -93,16 +99,30 @@ def run_name(table: str, generator: str, seed: int, epochs: int | None) -> str:
 # --------------------------------------------------------------------------- one run
 
 
+def settings(items: list[str]) -> dict:
+    """``--set NAME=VALUE`` items as Synthesizer keywords (Python literals, else strings)."""
+    import ast
+
+    out = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        try:
+            out[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            out[name] = text
+    return out
+
+
 def fit_and_sample(generator: str, train: pd.DataFrame, seed: int, epochs: int | None,
-                   target: str) -> tuple[pd.DataFrame, float, float]:
+                   target: str, extra: dict | None = None) -> tuple[pd.DataFrame, float, float]:
     kw = {} if epochs is None else {"epochs": epochs}
     t0 = time.perf_counter()
     if generator.startswith("tabgan"):
         import tabgan
 
-        if generator == "tabgan-target":
+        if generator.startswith("tabgan-target"):
             kw["target"] = target
-        model = tabgan.Synthesizer(random_state=seed, **kw).fit(train)
+        model = tabgan.Synthesizer(random_state=seed, **kw, **(extra or {})).fit(train)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         synthetic = model.sample(len(train), random_state=seed)
@@ -211,9 +231,10 @@ def one_run(args: argparse.Namespace, table: str, generator: str, seed: int) -> 
     record: dict = {"table": table, "generator": generator, "seed": seed,
                     "epochs": args.epochs, "task": task, "rows": len(train)}
     try:
-        if generator == "tabgan-target" and task != "classification":
+        if generator.startswith("tabgan-target") and task != "classification":
             raise ValueError("target conditioning needs a discrete target")
-        synthetic, fit_s, sample_s = fit_and_sample(generator, train, seed, args.epochs, target)
+        synthetic, fit_s, sample_s = fit_and_sample(generator, train, seed, args.epochs, target,
+                                                    settings(args.set))
     except Exception as exc:  # a generator that cannot fit the table at all
         record["error"] = f"{type(exc).__name__}: {exc}".strip()[:500]
         record["traceback"] = traceback.format_exc()[-2000:]
@@ -319,7 +340,9 @@ def main(argv: list[str] | None = None) -> int:
             json.dump(record, fh, indent=1, default=float)
         return 0
     if not args.report:
-        plan = [(t, g, s) for t in args.tables for g in args.generators
+        tag = f"+{args.tag}" if args.tag else ""
+        plan = [(t, g + tag if g.startswith("tabgan") else g, s)
+                for t in args.tables for g in args.generators
                 for s in (args.seeds if g == "tabgan" else args.seeds[:1])]
         for i, (table, gen, seed) in enumerate(plan, 1):
             path = os.path.join(args.results, run_name(table, gen, seed, args.epochs) + ".json")
@@ -333,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
                                 ("--keep-synthetic", args.keep_synthetic)):
                 if value is not None:
                     cmd += [flag, str(value)]
+            if gen.startswith("tabgan"):
+                cmd += [arg for item in args.set for arg in ("--set", item)]
             done = subprocess.run(cmd, capture_output=True, text=True)
             status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
             if done.returncode != 0:  # a crashed or killed run is recorded, not dropped
@@ -349,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{i}/{len(plan)}] {table} {gen} seed {seed}: {status} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
     records = [r for r in load(args.results, args.epochs) if r["table"] in args.tables
-               and r["generator"] in args.generators]
+               and r["generator"].split("+")[0] in args.generators]
     print(f"\nepochs: {args.epochs or 'each generator default'}; results in {args.results}")
     print(summary(records))
     return 0
