@@ -17,8 +17,12 @@ number, each row with a chance that corrects the drift:
    order: each row with its chance, no row twice, every kept row the generator's.
 
 The rows also keep the orders between numeric columns that every training row keeps
-(``open_il_12m <= open_il_24m``, a vehicle's year at most the accident's): rows breaking
-one are not drawn while enough others are left.
+(``open_il_12m <= open_il_24m``, a vehicle's year at most the accident's). A generated
+row breaking one is repaired before the raking (:meth:`Calibration.repair`: the larger
+column is raised to the smaller one's value, so the raking still sees the whole pool and
+corrects the histograms the repair moved); where the two columns differ in dtype
+(datetimes, an integer and a float column) rows breaking an order are not drawn while
+enough others are left.
 
 Only histogram cells held by at least :data:`MIN_CELL_ROWS` training rows are
 corrected and saved with the model, so no cell of fewer people can be read from the
@@ -260,6 +264,34 @@ class Calibration:
                 extra = left[np.argsort(-pi[left], kind="stable")[: n - len(picked)]]
                 picked = np.concatenate([picked, extra])
         return np.sort(pool[picked])
+
+    def repair(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` with every broken order between two numeric columns of one dtype
+        mended: where ``table[i] > table[j]`` for an order ``(i, j)`` of the training
+        rows, column ``j`` takes column ``i``'s value (passes until none is broken, as
+        orders chain). A missing value breaks nothing. The frame is copied only if a
+        row changes."""
+        pairs = [(self.binnings[i].name, self.binnings[j].name) for i, j in self.orders]
+        pairs = [(a, b) for a, b in pairs if a in table and b in table
+                 and table[a].dtype == table[b].dtype
+                 and pd.api.types.is_numeric_dtype(table[a].dtype)
+                 and not pd.api.types.is_bool_dtype(table[a].dtype)]
+        copied = False
+        for _ in range(len(pairs)):
+            changed = False
+            for a, b in pairs:
+                with np.errstate(invalid="ignore"):
+                    low = table[a].to_numpy(dtype=np.float64, na_value=np.nan)
+                    high = table[b].to_numpy(dtype=np.float64, na_value=np.nan)
+                    broken = low > high
+                if broken.any():
+                    if not copied:
+                        table, copied = table.copy(), True
+                    table.loc[broken, b] = table.loc[broken, a].to_numpy()
+                    changed = True
+            if not changed:
+                break
+        return table
 
     def violations(self, table: pd.DataFrame) -> np.ndarray:
         """Per row, how many of the training rows' orders (:attr:`orders`) it breaks."""

@@ -458,6 +458,7 @@ class Synthesizer:
         rows = self.transformer_.decode(codes, values, rng=decode_rng)
         if calibration is None:
             return rows
+        rows = calibration.repair(rows)
         keep = calibration.select(rows, n, decode_rng)
         return rows.iloc[keep].reset_index(drop=True)
 

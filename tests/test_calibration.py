@@ -176,6 +176,29 @@ def test_draws_avoid_rows_that_break_an_order():
     assert Calibration.from_dict(json.loads(json.dumps(cal.to_dict()))).orders == cal.orders
 
 
+def test_repair_mends_broken_orders_in_chains_and_keeps_dtypes():
+    cal = Calibration.fit(ordered(2000), ORDER_KINDS, mode="pairs", rng=np.random.default_rng(0))
+    pool = ordered(4000, seed=1)
+    swap = np.random.default_rng(2).random(4000) < 0.3
+    pool.loc[swap, ["low", "high"]] = pool.loc[swap, ["high", "low"]].to_numpy()
+    fixed = cal.repair(pool)
+    assert (fixed["low"] <= fixed["high"]).all() and fixed.dtypes.equals(pool.dtypes)
+    pd.testing.assert_series_equal(fixed["low"], pool["low"])  # the smaller side is kept
+    assert (fixed.loc[swap, "high"] == pool.loc[swap, "low"]).all()
+    assert (pool["low"] > pool["high"]).any()  # the caller's frame is not changed
+    assert cal.repair(fixed) is fixed  # nothing broken: no copy
+    # a chain a <= b <= c: one repair can break the next order, passes mend both
+    r = np.random.default_rng(3)
+    a = r.integers(0, 5, 600)
+    chain = pd.DataFrame({"a": a, "b": a + r.integers(0, 3, 600)})
+    chain["c"] = chain["b"] + r.integers(0, 3, 600)
+    cal = Calibration.fit(chain, dict.fromkeys(chain, "integer"), mode="marginals",
+                          rng=np.random.default_rng(0))
+    gen = pd.DataFrame({"a": [5, 0, 9], "b": [1, 0, 2], "c": [3, 0, 1]})
+    fixed = cal.repair(gen)
+    assert (fixed["a"] <= fixed["b"]).all() and (fixed["b"] <= fixed["c"]).all()
+
+
 def test_an_unknown_mode_is_refused_clearly():
     from tabgan.errors import InvalidParameterError
 
