@@ -172,6 +172,25 @@ def test_independent_generator_gives_no_bound(train):
         assert res.claimed_delta == 1e-5
 
 
+def test_a_claim_at_a_larger_delta_is_not_compared(train):
+    """A bound at a delta below the claim's is larger than at the claim's: it is not held
+    against the claim, and the verdict says so plainly."""
+
+    class LooseClaim(Memoriser):
+        def fit(self, df):
+            super().fit(df)
+            self.delta_ = 1e-3
+            return self
+
+    with pytest.warns(UserWarning, match="claims delta=0.001"):
+        res = canary_audit(lambda: LooseClaim(claim=1.0), train, n_canaries=100, delta=1e-5,
+                           random_state=0)
+    assert res.epsilon_lower_bound > 1.0  # above the claimed epsilon, yet:
+    assert res.comparable is False and res.contradicts_claim is None
+    assert "NOT COMPARABLE" in res.verdict and "EXCEEDS" not in res.verdict
+    assert res.to_dict()["contradicts_claim"] is None
+
+
 def test_no_claim_reports_none(train):
     res = canary_audit(lambda: Memoriser(claim=None), train, n_canaries=50, random_state=0)
     assert res.claimed_epsilon is None and res.contradicts_claim is None

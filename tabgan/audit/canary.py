@@ -273,9 +273,18 @@ class CanaryAuditResult:
     canaries: pd.DataFrame
 
     @property
+    def comparable(self) -> bool:
+        """Whether the bound can be held against the claim: there is a claimed epsilon,
+        and the audit tested a delta no smaller than the claimed one (a bound at a
+        smaller delta is larger, and says nothing against a claim at a larger delta)."""
+        return self.claimed_epsilon is not None and (
+            self.claimed_delta is None or self.delta >= self.claimed_delta)
+
+    @property
     def contradicts_claim(self) -> bool | None:
-        """True when the bound exceeds the claimed epsilon (None without a claim)."""
-        if self.claimed_epsilon is None:
+        """True when the bound exceeds the claimed epsilon (None without a claim, or when
+        the audit's delta is below the claim's: see :attr:`comparable`)."""
+        if not self.comparable:
             return None
         return bool(self.epsilon_lower_bound > self.claimed_epsilon)
 
@@ -293,6 +302,12 @@ class CanaryAuditResult:
                 "not private for the canaries."
                 if b > 0
                 else " No leakage was detected, which does not prove privacy."
+            )
+        elif not self.comparable:
+            tail = (
+                f" NOT COMPARABLE with the claim (epsilon {self.claimed_epsilon:g} at delta "
+                f"{self.claimed_delta:g}): the audit tested delta={self.delta:g}, below the "
+                f"claim's, where bounds are larger. Rerun with delta={self.claimed_delta:g}."
             )
         elif self.contradicts_claim:
             tail = (
