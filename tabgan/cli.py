@@ -76,10 +76,16 @@ def _add_fit(sub) -> None:
         "the privacy ledger is printed after fitting",
     )
     p.add_argument(
-        "--delta", type=float, default=None, help="delta of the guarantee (default min(1e-5, 0.1/n))"
+        "--delta", type=float, default=None,
+        help="delta of the guarantee (default min(1e-5, 0.1/n), n the noisy row count)"
     )
     p.add_argument(
         "--max-grad-norm", type=float, default=1.0, help="per-row gradient clipping bound (private fits)"
+    )
+    p.add_argument(
+        "--secure-mode", action="store_true",
+        help="for a release: refuse --seed, so the privacy noise comes from the operating "
+        "system's entropy (private fits; docs/privacy.md, 'Randomness')",
     )
     p.set_defaults(func=_run_fit)
 
@@ -118,6 +124,7 @@ def _run_fit(args) -> int:
         epsilon=args.epsilon,
         delta=args.delta,
         max_grad_norm=args.max_grad_norm,
+        secure_mode=args.secure_mode,
         derive_columns=not args.no_derive,
         joint_columns=not args.no_joint,
         target=args.target,
@@ -136,8 +143,11 @@ def _run_fit(args) -> int:
     t0 = time.perf_counter()
     synth.fit(df, metadata=overrides or None)
     synth.save(args.output)
+    # a private fit reports its noisy row count: the true one is not released
+    rows = f"about {synth.n_rows_} rows (noisy count)" if synth.epsilon is not None else (
+        f"{len(df)} rows")
     print(
-        f"fitted on {len(df)} rows x {df.shape[1]} columns in {time.perf_counter() - t0:.1f} s "
+        f"fitted on {rows} x {df.shape[1]} columns in {time.perf_counter() - t0:.1f} s "
         f"({synth.precision_} products); model written to {args.output}"
     )
     if synth.selection_ is not None:

@@ -84,6 +84,8 @@ class FitMode:
 
     #: whether "auto" precision should keep float32 (see ``resolve_precision``)
     private = False
+    #: the row count a fit may report (a private fit: its noisy count); None: the table's
+    released_rows: int | None = None
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         self.params = params
@@ -92,7 +94,10 @@ class FitMode:
     def pac(self) -> int:
         return int(self.params["pac"])
 
-    def metadata(self, data: pd.DataFrame, declared: Metadata | Mapping[str, Any] | None) -> Metadata:
+    def metadata(
+        self, data: pd.DataFrame, declared: Metadata | Mapping[str, Any] | None,
+        rng: np.random.Generator,
+    ) -> Metadata:
         raise NotImplementedError
 
     def transformer(
@@ -113,7 +118,7 @@ class FitMode:
 class PlainFit(FitMode):
     """A fit without a privacy guarantee."""
 
-    def metadata(self, data, declared):
+    def metadata(self, data, declared, rng):
         return Metadata.detect(data, declared)
 
     def transformer(self, data, meta, rng):
@@ -133,8 +138,8 @@ def fit(
 ) -> FitResult:
     """Learn ``data``'s distribution in ``mode``: prepare, encode, train, finish."""
     p = mode.params
-    meta = mode.metadata(data, metadata)  # before anything else reads the data
     rng = v.check_random_state(p["random_state"])
+    meta = mode.metadata(data, metadata, rng)  # before anything else reads the data
     device = v.resolve_device(p["device"])
     precision = v.resolve_precision(p["precision"], device, private=mode.private)
 
@@ -187,7 +192,9 @@ def fit(
     return FitResult(
         metadata=meta, transformer=transformer, generator=generator.eval(),
         discriminator=discriminator.eval(), history=pd.DataFrame(history), device=device,
-        precision=precision, n_rows=len(data) + (0 if holdout is None else len(holdout)),
+        precision=precision,
+        n_rows=mode.released_rows if mode.released_rows is not None
+        else len(data) + (0 if holdout is None else len(holdout)),
         rng=rng, epsilon=epsilon, delta=delta, ledger=ledger, selection=selection,
         calibration=calibration,
     )

@@ -77,6 +77,7 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     "max_grad_norm": v.real_in(0, 1e6, lo_open=True),
     "preprocessing_share": v.real_in(0, 1, lo_open=True, hi_open=True),
     "accountant": v.one_of("rdp", "prv"),
+    "secure_mode": v.boolean(),
 }
 
 
@@ -203,7 +204,8 @@ class Synthesizer:
         settings than the defaults: see ``docs/privacy.md``.
     delta:
         The delta of the guarantee; ``None`` gives ``min(1e-5, 0.1 / n)`` for
-        ``n`` rows. Must be below ``1 / n``.
+        the noisy row count ``n`` (the true count is never used). Must be below
+        ``1 / n``.
     max_grad_norm:
         Per-row clipping bound of the private critic's gradients.
     preprocessing_share:
@@ -213,10 +215,16 @@ class Synthesizer:
         the critic. Declared metadata costs nothing.
     accountant:
         ``"rdp"`` or ``"prv"``: Opacus's accountant for the training steps.
+    secure_mode:
+        For a release: refuse a ``random_state`` (so the noise cannot come from a
+        seed someone may know or guess); with ``epsilon`` only. See
+        ``docs/privacy.md``, "Randomness".
 
     With ``epsilon``, a ``random_state`` that others know lets them recompute
     the privacy noise: seed for reproducible experiments, but release models
-    fitted with ``random_state=None`` (or a secret seed).
+    fitted with ``random_state=None`` (or a secret seed). Without a seed, the
+    noise comes from the operating system's entropy and the sampling stream saved
+    with the model is seeded afresh, never from the noise's stream.
 
     Attributes
     ----------
@@ -278,6 +286,7 @@ class Synthesizer:
         max_grad_norm: float = 1.0,
         preprocessing_share: float = 0.2,
         accountant: str = "rdp",
+        secure_mode: bool = False,
     ) -> None:
         self.epochs = epochs
         self.batch_size = batch_size
@@ -321,6 +330,7 @@ class Synthesizer:
         self.max_grad_norm = max_grad_norm
         self.preprocessing_share = preprocessing_share
         self.accountant = accountant
+        self.secure_mode = secure_mode
 
     # ---------------------------------------------------------- parameters
     @classmethod
@@ -357,6 +367,12 @@ class Synthesizer:
             raise InvalidParameterError(
                 "patience stops training after checks without improvement, and there are "
                 "no checks: set check_every= as well (for example check_every=10)."
+            )
+        if self.secure_mode and (self.epsilon is None or self.random_state is not None):
+            raise InvalidParameterError(
+                "secure_mode draws a private fit's noise from the operating system's entropy: "
+                "it needs epsilon= and random_state=None (a seed would make the noise "
+                "predictable to whoever knows it)."
             )
         if self.target is not None and self.epsilon is not None:
             raise InvalidParameterError(
@@ -406,7 +422,12 @@ class Synthesizer:
         self.device_ = result.device
         self.precision_ = result.precision
         self.n_rows_ = result.n_rows
-        self.sample_rng_ = v.torch_generator(result.rng, result.device)
+        if result.ledger is not None and self.random_state is None:
+            # A private fit without a seed: the saved sampling stream is seeded afresh from
+            # the operating system, never from the stream that drew the privacy noise.
+            self.sample_rng_ = v.torch_generator(np.random.default_rng(), result.device)
+        else:
+            self.sample_rng_ = v.torch_generator(result.rng, result.device)
         self.epsilon_, self.delta_ = result.epsilon, result.delta
         self.privacy_ledger_ = result.ledger
         self.selection_ = result.selection

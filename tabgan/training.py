@@ -182,6 +182,10 @@ class Trainer:
         raw = self.G(self._noise(batch), flat if self.sampler.n_columns else None)
         return activate(raw, self.seg, self.cfg.tau, self.rng), raw, cond, flat
 
+    def steps_per_epoch(self) -> int:
+        """Training steps per epoch: the table's rows over the batch size (at least 1)."""
+        return max(self.data.shape[0] // self.cfg.batch_size, 1)
+
     # --------------------------------------------------------------- steps
     #: generate one batch per step and use it for both updates (see train_step)
     reuse_fakes = True
@@ -331,7 +335,7 @@ class Trainer:
         last one with the generator holding its averaged weights, returns a score (put
         in the history as ``"fidelity"`` and shown on the progress bar) and whether to
         stop training now (see :mod:`tabgan.selection`)."""
-        steps = max(self.data.shape[0] // self.cfg.batch_size, 1)
+        steps = self.steps_per_epoch()
         history: list[dict[str, float]] = []
         bar = None
         if verbose:

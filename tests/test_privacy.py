@@ -56,20 +56,25 @@ def test_epsilon_spent_is_within_target_and_the_ledger_adds_up(private_model):
     assert synth.precision_ == "float32"  # "auto" keeps private fits in float32
     assert math.isclose(synth.epsilon_, sum(e.epsilon for e in ledger.entries))
     assert math.isclose(synth.delta_, sum(e.delta for e in ledger.entries))
-    assert synth.delta_ <= default_delta(len(df)) * (1 + 1e-9)
-    assert [e.component for e in ledger] == ["public inputs", "marginals", "training"]
+    rows = ledger["row count"].details["noisy_rows"]
+    assert synth.n_rows_ == rows and abs(rows - len(df)) < 2000  # 1 % of epsilon=1: scale 100
+    assert synth.delta_ <= default_delta(rows) * (1 + 1e-9)
+    assert [e.component for e in ledger] == ["public inputs", "row count", "marginals", "training"]
     assert ledger["public inputs"].epsilon == 0.0
-    # the training entry is the accountant's epsilon for the steps actually taken
+    assert ledger["row count"].epsilon == pytest.approx(0.01) and ledger["row count"].delta == 0
+    # the training entry is the accountant's epsilon for the steps actually taken; the
+    # steps and the sampling rate come from the noisy row count, not the table's
     train = ledger["training"]
     d = train.details
-    assert d["steps"] == d["planned_steps"] == TINY["epochs"] * (len(df) // TINY["batch_size"])
-    assert d["sample_rate"] == TINY["batch_size"] / len(df)
+    assert d["steps"] == d["planned_steps"] == TINY["epochs"] * (rows // TINY["batch_size"])
+    assert d["sample_rate"] == TINY["batch_size"] / rows
     assert train.epsilon == training_epsilon(
         noise_multiplier=d["noise_multiplier"], sample_rate=d["sample_rate"], steps=d["steps"],
         delta=train.delta, accountant="rdp",
     )
     assert train.epsilon <= 0.8  # the training share of epsilon=1
-    assert d["mean_batch_size"] == pytest.approx(TINY["batch_size"], rel=0.1)
+    assert d["expected_batch_size"] == pytest.approx(TINY["batch_size"])
+    assert "mean_batch_size" not in d  # the realised sizes would reveal the row count
     assert list(synth.loss_history_.columns) == ["epoch", "discriminator_fake", "generator"]
 
 
@@ -77,7 +82,8 @@ def test_undeclared_ranges_are_a_ledger_entry():
     df = table(4000)
     synth = fit_private(df, metadata=None, epsilon=4.0)
     ledger = synth.privacy_ledger_
-    assert [e.component for e in ledger] == ["public inputs", "numeric ranges", "marginals", "training"]
+    assert [e.component for e in ledger] == ["public inputs", "row count", "numeric ranges",
+                                            "marginals", "training"]
     assert math.isclose(synth.epsilon_, ledger.epsilon) and synth.epsilon_ <= 4.0
     info = {i.name: i for i in synth.transformer_.infos_}
     # private bounds: near the data's but never copied from it
@@ -91,6 +97,66 @@ def test_prv_accountant():
     synth = fit_private(table(), accountant="prv")
     assert synth.privacy_ledger_["training"].details["accountant"] == "prv"
     assert synth.epsilon_ <= 1.0
+
+
+# ----------------------------------------------------------------- row count
+def _flat(doc, path=""):
+    """``{path: value}`` of every scalar in a JSON document."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from _flat(v, f"{path}/{k}")
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            yield from _flat(v, f"{path}/{i}")
+    else:
+        yield path, doc
+
+
+#: Saved fields that are noisy releases or computed from them and the training noise:
+#: they may differ between neighbouring tables (by the mechanisms' randomness).
+_RELEASED = ("/loss_history/", "/transformer/infos/")
+
+
+def test_nothing_saved_is_a_function_of_the_true_row_count(tmp_path, monkeypatch):
+    """Neighbouring tables (one row removed), the same seed, and the noisy row count
+    drawn to the same value (as it is with nearly the same chance for both): the ledgers
+    are identical and every saved field that is not a noisy release is equal. Before the
+    row count was released with noise, the saved count, the default delta, the sampling
+    rate, the number of steps and the mean batch size each told the two apart."""
+    from tabgan.privacy import accountant
+
+    monkeypatch.setattr(accountant, "noisy_count", lambda n, epsilon, rng: 2600)
+    df = table(3000)
+    docs = []
+    for data in (df, df.iloc[1:]):
+        doc, _ = _saved_doc(fit_private(data, epsilon=2.0), tmp_path / f"m{len(data)}.tabgan")
+        docs.append(doc)
+    a, b = (dict(_flat(d)) for d in docs)
+    assert a.keys() == b.keys()
+    assert docs[0]["extra"]["privacy_ledger"] == docs[1]["extra"]["privacy_ledger"]
+    differ = [k for k in a if a[k] != b[k]]
+    assert differ and all(k.startswith(_RELEASED) or "/weights" in k for k in differ), [
+        k for k in differ if not k.startswith(_RELEASED)][:5]
+    assert docs[0]["n_rows"] == 2600
+    for d in docs:  # the true counts appear nowhere
+        assert not {3000, 2999} & {v for v in _numbers(d) if isinstance(v, int)}
+
+
+def test_the_noisy_row_count_is_differentially_private():
+    """The released count's distribution for n and n + 1 rows: every value's chance
+    differs by at most a factor e^epsilon (the geometric mechanism's guarantee), and
+    the count is not the true one most of the time."""
+    from tabgan.privacy.accountant import noisy_count
+
+    eps, draws = 0.5, 200_000
+    rng = np.random.default_rng(0)
+    a = np.array([noisy_count(1000, eps, rng) for _ in range(draws)])
+    b = np.array([noisy_count(1001, eps, rng) for _ in range(draws)])
+    assert (a != 1000).mean() > 0.6
+    for k in range(995, 1007):
+        pa, pb = (a == k).mean(), (b == k).mean()
+        assert max(pa / pb, pb / pa) < np.exp(eps) * 1.1
+    assert abs(a.mean() - 1000) < 0.05 and a.std() == pytest.approx(np.sqrt(2 * np.exp(-eps)) / (1 - np.exp(-eps)), rel=0.03)
 
 
 # ---------------------------------------------------------------- leakage
@@ -144,9 +210,10 @@ def test_saved_model_holds_no_raw_values(tmp_path):
     assert not {round(v, 12) for v in numbers} & raw_values
     assert not any(f"rare-{i}".encode() in raw for i in range(5))
     assert "discriminator" not in doc["loss_history"]  # real-row losses are not released
-    assert doc["n_rows"] == len(df)  # the row count is public, and the ledger says so
+    # the saved row count is the noisy one of the ledger, never the table's
     ledger = PrivacyLedger.from_dict(doc["extra"]["privacy_ledger"])
-    assert "row count" in ledger["public inputs"].uses
+    assert doc["n_rows"] == ledger["row count"].details["noisy_rows"]
+    assert "not public" in ledger["public inputs"].uses
     # the same check finds the raw values in a non-private model (it can see a leak)
     doc, raw = _saved_doc(Synthesizer(**TINY, random_state=0).fit(df), tmp_path / "n.tabgan")
     assert {round(v, 12) for v in _numbers(doc)} & raw_values
@@ -171,7 +238,7 @@ def test_missing_rates_are_estimated_privately():
     info = next(i for i in synth.transformer_.infos_ if i.name == "x")
     assert info.has_missing and abs(info.missing_rate - 0.3) < 0.05
     sigma = synth.privacy_ledger_["marginals"].details["sigma"]
-    assert sum(info.missing_counts) == len(df)
+    assert sum(info.missing_counts) == synth.n_rows_  # the noisy row count
     assert abs(info.missing_counts[1] - df["x"].isna().sum()) < 5 * sigma  # within the noise
     out = synth.sample(2000, random_state=0)
     assert 0.1 < out["x"].isna().mean() < 0.5
@@ -190,7 +257,7 @@ def test_released_missing_counts_are_noisy_and_centred_on_the_truth():
     stored = []
     for seed in range(40):
         releases, entry = release_marginals(
-            df, meta, {}, epsilon=0.3, delta=1e-6, max_categories=1000,
+            df, meta, {}, epsilon=0.3, delta=1e-6, max_categories=1000, rows=len(df),
             rng=np.random.default_rng(seed),
         )
         tr = DataTransformer(max_gmm_samples=200).fit_released(
@@ -370,3 +437,65 @@ def test_private_fit_with_nonprivate_defaults_warns(monkeypatch):
             Synthesizer(epsilon=1.0).fit(df)
     assert calls
     assert record[0].filename == __file__  # the user's line, not tabgan's
+
+
+# ----------------------------------------------------------------- refusals
+def test_refusals_of_a_private_fit_show_no_value():
+    """A value that does not parse, or lies outside its declared categories or a boolean
+    column's two values, is counted in the error, never echoed (nor in a chained one)."""
+    from tabgan import InvalidDataError
+
+    bad = table(300)
+    bad["x"] = bad["x"].astype(object)
+    bad.loc[5, "x"] = "SECRET-123"
+    declared_color = {**DECLARED, "color": {"kind": "discrete", "categories": ["red", "green"]}}
+    flag = table(300)
+    flag["flag"] = flag["flag"].astype(int)
+    flag.loc[3, "flag"] = 777777
+    cases = [(bad, DECLARED, "SECRET-123"), (table(300), declared_color, "blue"),
+             (flag, {**DECLARED, "flag": "boolean"}, "777777")]
+    for df, meta, secret in cases:
+        with pytest.raises(InvalidDataError) as info:
+            fit_private(df, metadata=meta)
+        exc = info.value
+        assert secret not in str(exc) and "never echoes" in str(exc), str(exc)
+        assert exc.__cause__ is None and (exc.__context__ is None or exc.__suppress_context__)
+
+
+def test_a_column_released_as_missing_only_warns_and_is_sampled_missing():
+    rng = np.random.default_rng(0)
+    df = table(1500)
+    df["job"] = rng.choice([f"job-{i}" for i in range(40)], len(df)).astype(object)
+    df.loc[: len(df) // 2, "job"] = None  # half missing: only that key clears the noise
+    with pytest.warns(UserWarning, match="'job': no value is frequent enough.*entirely missing"):
+        synth = fit_private(df, epsilon=1.0)
+    assert synth.sample(200, random_state=0)["job"].isna().all()
+
+
+# ----------------------------------------------------------------- randomness
+def test_secure_mode_refuses_a_seed_and_the_saved_stream_is_not_the_noise_stream(monkeypatch):
+    from tabgan import InvalidParameterError
+
+    df = table(600)
+    with pytest.raises(InvalidParameterError, match="random_state=None"):
+        fit_private(df, secure_mode=True)  # fit_private passes random_state=0
+    with pytest.raises(InvalidParameterError, match="needs epsilon"):
+        Synthesizer(**TINY, secure_mode=True).fit(df)
+    # Without a seed, the saved sampling stream is not the fit's: with the fit's own
+    # stream pinned (as if its entropy were known), two fits still save unrelated states.
+    import torch
+
+    from tabgan import _validation
+
+    pinned = _validation.check_random_state
+    monkeypatch.setattr(_validation, "check_random_state",
+                        lambda seed: pinned(0) if seed is None else pinned(seed))
+    states = []
+    for _ in range(2):
+        synth = fit_private(df, random_state=None, secure_mode=True)
+        states.append(synth.sample_rng_.get_state())
+    assert not torch.equal(states[0], states[1])
+    # with a seed, a private fit stays reproducible (for experiments, not for release)
+    a = fit_private(df).sample(50, random_state=None)
+    b = fit_private(df).sample(50, random_state=None)
+    pd.testing.assert_frame_equal(a, b)

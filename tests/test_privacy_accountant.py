@@ -63,11 +63,12 @@ def test_impossible_training_budget_is_refused():
 def test_budget_plan_adds_up():
     for need in (True, False):
         plan = plan_budget(2.0, 1e-6, preprocessing_share=0.2, need_ranges=need)
-        parts = [plan.marginals, plan.training] + ([plan.ranges] if need else [])
+        parts = [plan.rows, plan.marginals, plan.training] + ([plan.ranges] if need else [])
         assert math.isclose(sum(p[0] for p in parts), 2.0)
         assert math.isclose(sum(p[1] for p in parts), 1e-6)
         assert (plan.ranges is None) == (not need)
         assert math.isclose(plan.training[0], 1.6)
+        assert math.isclose(plan.rows[0], 0.02) and plan.rows[1] == 0.0  # pure
 
 
 def test_default_delta_is_well_below_one_over_n():

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tabgan.privacy.dp_training import (
+    CLIP_MARGIN,
     MarginalMatching,
     PrivacyConfig,
     PrivateTrainer,
@@ -33,7 +34,8 @@ def make_trainer(*, gp_weight=10.0, noise=1.0, clip=1.0, q=0.2, seed=0, n=200, l
     )
     sampler = ConditionalSampler(t.layout, t.transformer.condition_counts(), device=CPU)
     return PrivateTrainer(
-        privacy=PrivacyConfig(sample_rate=q, noise_multiplier=noise, max_grad_norm=clip, steps=10),
+        privacy=PrivacyConfig(sample_rate=q, noise_multiplier=noise, max_grad_norm=clip, steps=10,
+                              rows=n),
         config=cfg, layout=t.layout, generator_net=t.G, discriminator=t.D, sampler=sampler,
         data=t.data, rng=t.rng,
     )
@@ -60,10 +62,17 @@ def test_clipped_per_row_gradients_match_torch_func_and_include_the_penalty(spec
     C = float(ref_norms.median())  # clips about half the rows
     sums, norms, _ = clipped_gradient_sum(critic, *batch, max_grad_norm=C, **kw)
     torch.testing.assert_close(norms, ref_norms, rtol=1e-4, atol=1e-6)
-    factor = (C / (ref_norms + 1e-6)).clamp(max=1.0)
+    factor = (C * CLIP_MARGIN / ref_norms).clamp(max=1.0)
     for got, g in zip(sums, per_row):
         torch.testing.assert_close(got.view_as(g[0]), torch.einsum("i,i...", factor, g),
                                    rtol=1e-4, atol=1e-5)
+    # each row alone: its clipped contribution is within C, measured in float64
+    real, fake, mixed, masks = batch
+    for i in range(n):
+        one = [None if m is None else [t[i : i + 1] for t in m] for m in masks]
+        grads, _, _ = clipped_gradient_sum(critic, real[i : i + 1], fake[i : i + 1],
+                                           mixed[i : i + 1], tuple(one), max_grad_norm=C, **kw)
+        assert float(torch.cat([g.double().flatten() for g in grads]).norm()) <= C
     if gp > 0:  # the penalty is part of what gets clipped
         no_gp = per_sample_gradients(critic, *batch, loss=loss, smooth=1.0, gp_weight=0.0)
         assert not all(torch.allclose(a, b) for a, b in zip(per_row, no_gp))

@@ -12,6 +12,13 @@ mechanism, and this module turns budgets into noise for both:
 * the Poisson-subsampled Gaussian mechanism of DP-SGD, accounted by Opacus's RDP
   or PRV accountant for the exact number of steps taken.
 
+A third kind is pure: the number of rows is released once, through the geometric
+(discrete Laplace) mechanism (:func:`noisy_count`), and everything that depends on
+the table's size (the sampling rate, the number of steps, the default delta, the
+histograms' bins, the saved row count) is computed from that noisy count, never from
+the true one: an output that revealed the exact count would tell any two neighbouring
+tables (one row added or removed) apart with certainty.
+
 The components are composed sequentially (basic composition): their epsilons
 add and their deltas add, which is what :class:`tabgan.privacy.PrivacyLedger`
 shows.
@@ -23,6 +30,7 @@ import math
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.special import log_ndtr
 
 from ..errors import PrivacyError
@@ -34,7 +42,9 @@ __all__ = [
     "gaussian_epsilon",
     "gaussian_mu",
     "noise_multiplier",
+    "noisy_count",
     "plan_budget",
+    "row_count_share",
     "training_epsilon",
 ]
 
@@ -42,6 +52,27 @@ __all__ = [
 RDP_ALPHAS: list[float] = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) + [
     80, 96, 128, 192, 256, 384, 512, 1024
 ]
+
+
+#: Share of epsilon spent on the noisy row count (taken from preprocessing's share).
+ROW_COUNT_SHARE = 0.01
+
+
+def noisy_count(n: int, epsilon: float, rng: np.random.Generator) -> int:
+    """``n`` plus two-sided geometric noise (the discrete Laplace mechanism): ``P(k) ∝
+    exp(-epsilon |k - n|)``, which is ``(epsilon, 0)``-DP for a count (sensitivity 1),
+    floored at 1. The noise is the difference of two geometric draws."""
+    if epsilon <= 0:
+        raise PrivacyError(f"noisy_count needs epsilon > 0; got {epsilon}.")
+    p = -math.expm1(-epsilon)  # success probability 1 - e^-epsilon
+    noise = int(rng.geometric(p)) - int(rng.geometric(p))
+    return max(int(n) + noise, 1)
+
+
+def row_count_share(preprocessing_share: float) -> float:
+    """The share of epsilon spent on the noisy row count: :data:`ROW_COUNT_SHARE`, at most
+    a tenth of preprocessing's share."""
+    return min(ROW_COUNT_SHARE, preprocessing_share / 10)
 
 
 def default_delta(n_rows: int) -> float:
@@ -176,6 +207,7 @@ class BudgetPlan:
 
     epsilon: float  # requested total
     delta: float  # requested total
+    rows: tuple[float, float]  # the noisy row count (pure: delta 0)
     ranges: tuple[float, float] | None  # numeric ranges not declared public (None: none needed)
     marginals: tuple[float, float]  # category lists/frequencies, missing rates, value histograms
     training: tuple[float, float]  # DP-SGD on the critic
@@ -186,18 +218,22 @@ def plan_budget(
 ) -> BudgetPlan:
     """Split (epsilon, delta): ``preprocessing_share`` to preprocessing, the rest to training.
 
-    Preprocessing gives a quarter of its share to estimating numeric ranges when
-    some are not declared, the rest to the marginal histograms. Delta is split
-    in the same proportions as epsilon.
+    Preprocessing gives :data:`ROW_COUNT_SHARE` of epsilon (and no delta) to the noisy
+    row count, a quarter of its share to estimating numeric ranges when some are not
+    declared, the rest to the marginal histograms. Delta is split in the proportions
+    of epsilon among the parts that use one (all but the row count).
     """
     pre = preprocessing_share
+    rows_share = row_count_share(pre)
     ranges_share = pre / 4 if need_ranges else 0.0
-    marg_share = pre - ranges_share
+    marg_share = pre - ranges_share - rows_share
     train_share = 1.0 - pre
-    split = lambda s: (epsilon * s, delta * s)  # noqa: E731
+    with_delta = 1.0 - rows_share
+    split = lambda s: (epsilon * s, delta * s / with_delta)  # noqa: E731
     return BudgetPlan(
         epsilon=epsilon,
         delta=delta,
+        rows=(epsilon * rows_share, 0.0),
         ranges=split(ranges_share) if need_ranges else None,
         marginals=split(marg_share),
         training=split(train_share),

@@ -57,12 +57,18 @@ __all__ = [
     "training_entry",
 ]
 
+#: Per-row contributions are clipped to ``max_grad_norm * CLIP_MARGIN``: below the bound
+#: the accountant assumes by more than float32 rounding of the summed gradient.
+CLIP_MARGIN = 1.0 - 1e-5
+
+
 @dataclass(frozen=True)
 class PrivacyConfig:
     sample_rate: float  # Poisson rate q: each real row joins a critic step with probability q
     noise_multiplier: float  # noise std / max_grad_norm, from the accountant for `steps` steps
     max_grad_norm: float  # per-row clipping bound C
     steps: int  # critic steps planned (the accountant's T)
+    rows: int  # the noisy row count: sets the expected batch and the steps per epoch
 
 
 def _layer_terms(critic, real, fake, mixed, masks, *, loss, smooth, gp_weight):
@@ -123,21 +129,25 @@ def clipped_gradient_sum(
         terms, bias, fake_score = _layer_terms(
             critic, real, fake, mixed, masks, loss=loss, smooth=smooth, gp_weight=gp_weight
         )
-        sq = torch.zeros(real.shape[0], device=real.device)
+        sq = torch.zeros(real.shape[0], device=real.device, dtype=torch.float64)
         for i, pairs in enumerate(terms):
             for j, (xj, yj) in enumerate(pairs):
                 for k in range(j, len(pairs)):
                     xk, yk = pairs[k]
-                    cross = (xj * xk).sum(1) * (yj * yk).sum(1)
+                    cross = ((xj * xk).sum(1, dtype=torch.float64)
+                             * (yj * yk).sum(1, dtype=torch.float64))
                     sq += cross if k == j else 2.0 * cross
-            sq += (bias[i] * bias[i]).sum(1)
+            sq += (bias[i] * bias[i]).sum(1, dtype=torch.float64)
         norms = sq.clamp_min(0.0).sqrt()
-        clip = (max_grad_norm / (norms + 1e-6)).clamp(max=1.0)[:, None]
+        # the factor in float64 against a margin below C: the float32 products that make
+        # the gradient carry rounding the norm cannot see (relative 1e-7 or so)
+        clip = (max_grad_norm * CLIP_MARGIN / norms.clamp_min(1e-30)).clamp(max=1.0)
+        clip = clip.to(real.dtype)[:, None]
         grads: list[torch.Tensor] = []
         for i, pairs in enumerate(terms):
             grads.append(sum((clip * x).T @ y for x, y in pairs))
             grads.append((clip * bias[i]).sum(0))
-    return grads, norms, fake_score
+    return grads, norms.to(real.dtype), fake_score
 
 
 def per_sample_gradients(
@@ -267,13 +277,19 @@ class PrivateTrainer(Trainer):
             self.opt_d,
             noise_multiplier=privacy.noise_multiplier,
             max_grad_norm=privacy.max_grad_norm,
-            expected_batch_size=privacy.sample_rate * self.data.shape[0],
+            expected_batch_size=privacy.sample_rate * privacy.rows,  # public: no true n
             loss_reduction="mean",
             generator=self.rng,
         )
         self.steps_taken = 0
-        self.batch_sizes: list[int] = []  # the Poisson batch size of every critic step
+        # the Poisson batch size of every critic step: for tests, never released (their
+        # mean would reveal the row count to about one row)
+        self.batch_sizes: list[int] = []
         self.own = self._own_categories(self.data)
+
+    def steps_per_epoch(self) -> int:
+        """From the noisy row count, never the table's (the number of steps is released)."""
+        return max(self.privacy.rows // self.cfg.batch_size, 1)
 
     def _own_categories(self, data: torch.Tensor) -> torch.Tensor:
         """(rows, condition columns): each row's flat conditional index in each column."""
@@ -286,7 +302,9 @@ class PrivateTrainer(Trainer):
     def poisson_rows(self) -> torch.Tensor:
         """Indices of this step's real rows: each row independently with probability q."""
         n = self.data.shape[0]
-        keep = torch.rand(n, generator=self.rng, device=self.device) < self.privacy.sample_rate
+        # float64: float32 steps of 2^-24 would round q up
+        u = torch.rand(n, generator=self.rng, device=self.device, dtype=torch.float64)
+        keep = u < self.privacy.sample_rate
         return keep.nonzero().squeeze(1)  # the one host sync: the batch size is random
 
     def own_conditions(self, rows: torch.Tensor) -> torch.Tensor:
@@ -302,8 +320,12 @@ class PrivateTrainer(Trainer):
         rows = self.poisson_rows()
         m = rows.shape[0]
         real = torch.cat([self.data[rows], self.own_conditions(rows)], dim=1)
-        fake, _, cond, _ = self._fake(max(m, self.cfg.batch_size), original=True)
-        fake = torch.cat([fake, cond], dim=1)[:m]
+        # Generated in chunks of the fixed batch size, each batch-normalised on its own:
+        # a generated row's distribution never depends on m, so one real row's presence
+        # does not reach its partners through the generator's batch statistics.
+        b = self.cfg.batch_size
+        chunks = [self._fake(b, original=True) for _ in range(max(-(-m // b), 1))]
+        fake = torch.cat([torch.cat([f, c], dim=1) for f, _, c, _ in chunks])[:m]
         alpha = torch.rand(m, 1, generator=self.rng, device=self.device)
         mixed = alpha * real + (1.0 - alpha) * fake
         masks = tuple(self.D.masks(m, self.rng) for _ in range(3))  # float32, as the norms
@@ -337,7 +359,6 @@ def training_entry(
 ) -> LedgerEntry:
     """The ledger entry of a finished private training run."""
     p = trainer.privacy
-    sizes = trainer.batch_sizes
     return LedgerEntry(
         component="training",
         uses="real rows, encoded by the released transformer, in the critic's loss: the score "
@@ -359,7 +380,7 @@ def training_entry(
             "max_grad_norm": p.max_grad_norm,
             "steps": trainer.steps_taken,
             "planned_steps": p.steps,
-            "mean_batch_size": float(sum(sizes) / len(sizes)) if sizes else 0.0,
+            "expected_batch_size": float(p.sample_rate * p.rows),
             "accountant": accountant,
         },
     )

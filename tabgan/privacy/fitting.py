@@ -33,6 +33,7 @@ from .preprocessing import (
     public_entry,
     release_marginals,
     release_ranges,
+    rows_entry,
 )
 
 __all__ = ["PrivateFit"]
@@ -47,7 +48,7 @@ class PrivateFit(FitMode):
     def pac(self) -> int:
         return 1  # PacGAN would let one row reach a group of rows
 
-    def metadata(self, data: pd.DataFrame, declared) -> Metadata:
+    def metadata(self, data: pd.DataFrame, declared, rng: np.random.Generator) -> Metadata:
         p = self.params
         if p["epochs"] == 300 and p["batch_size"] == 500:
             warn_user(
@@ -57,13 +58,19 @@ class PrivateFit(FitMode):
                 "epochs=30, batch_size=1000, "
                 "discriminator_dim=(64, 64), generator_lr=discriminator_lr=1e-3."
             )
-        n = len(data)
+        # The row count is released once, with noise, and everything that depends on the
+        # table's size is computed from the noisy count (docs/privacy.md, "Row count").
+        eps_rows = float(p["epsilon"]) * acc.row_count_share(p["preprocessing_share"])
+        n = acc.noisy_count(len(data), eps_rows, rng)
+        self.released_rows = n
+        self.rows_entry = rows_entry(n, eps_rows)
         delta = p["delta"] if p["delta"] is not None else acc.default_delta(n)
         if delta >= 1.0 / n:
             raise PrivacyError(
-                f"delta={delta:.3g} is not below 1/n = {1.0 / n:.3g} for {n} rows: a mechanism "
-                "that publishes a random row outright meets such a delta. Leave delta=None "
-                f"(min(1e-5, 0.1/n) = {acc.default_delta(n):.3g}) or pass a smaller one."
+                f"delta={delta:.3g} is not below 1/n = {1.0 / n:.3g} for about {n} rows (a "
+                "noisy count): a mechanism that publishes a random row outright meets such a "
+                f"delta. Leave delta=None (min(1e-5, 0.1/n) = {acc.default_delta(n):.3g}) or "
+                "pass a smaller one."
             )
         meta = private_metadata(data, declared)
         self.delta = delta
@@ -71,7 +78,7 @@ class PrivateFit(FitMode):
             float(p["epsilon"]), delta, preprocessing_share=p["preprocessing_share"],
             need_ranges=needs_ranges(meta),
         )
-        # training noise first: an impossible budget is refused before any data is read
+        # training noise first: an impossible budget is refused before any value is read
         self.sample_rate = min(1.0, p["batch_size"] / n)
         self.steps = p["epochs"] * max(n // p["batch_size"], 1) * p["discriminator_steps"]
         self.sigma = acc.noise_multiplier(
@@ -85,7 +92,7 @@ class PrivateFit(FitMode):
     ) -> tuple[DataTransformer, list[LedgerEntry]]:
         """Preprocessing inside the budget: releases, then a transformer fitted on them alone."""
         plan = self.plan
-        entries = [public_entry()]
+        entries = [public_entry(), self.rows_entry]
         ranges: dict = {}
         if plan.ranges is not None:
             ranges, entry = release_ranges(
@@ -94,7 +101,7 @@ class PrivateFit(FitMode):
             entries.append(entry)
         releases, entry = release_marginals(
             data, meta, ranges, epsilon=plan.marginals[0], delta=plan.marginals[1],
-            max_categories=self.params["max_categories"], rng=rng,
+            max_categories=self.params["max_categories"], rows=self.released_rows, rng=rng,
         )
         entries.append(entry)
         transformer = DataTransformer(**transformer_settings(self.params)).fit_released(
@@ -108,6 +115,7 @@ class PrivateFit(FitMode):
         privacy = PrivacyConfig(
             sample_rate=self.sample_rate, noise_multiplier=self.sigma,
             max_grad_norm=float(self.params["max_grad_norm"]), steps=self.steps,
+            rows=self.released_rows,
         )
         trainer = PrivateTrainer(privacy=privacy, **parts)
         if trainer.seg.soft_cols.numel():

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..columns import MISSING, check_single_type, dtype_str, numeric_values, py_scalar
-from ..errors import InvalidDataError, PrivacyError
+from ..errors import InvalidDataError, PrivacyError, warn_user
 from ..metadata import ColumnMetadata, Metadata, _coerce_overrides, schema_kind
 from ..transformer import CategoryRelease, NumericRelease
 from .accountant import gaussian_mu
@@ -97,13 +97,42 @@ def public_entry() -> LedgerEntry:
     """The ledger entry of what a private fit treats as public (costs nothing)."""
     return LedgerEntry(
         component="public inputs",
-        uses="column names and dtypes (column kinds come from dtypes, not values), the declared "
-        "metadata (kinds, categories, bounds), and the row count n (sets the sampling rate and "
-        "the default delta)",
+        uses="column names and dtypes (column kinds come from dtypes, not values) and the "
+        "declared metadata (kinds, categories, bounds); the row count is not public (see "
+        "'row count')",
         epsilon=0.0,
         delta=0.0,
         mechanism="none: treated as public",
         composition="free",
+    )
+
+
+def _numbers(name: str, series: pd.Series, kind: str) -> np.ndarray:
+    """:func:`tabgan.columns.numeric_values`, with a refusal that shows no value: a
+    private fit never echoes the data (a parse error names a value and its row)."""
+    try:
+        return numeric_values(name, series, kind)
+    except InvalidDataError:
+        raise InvalidDataError(
+            f"Column {name!r} is treated as {kind} but some of its values cannot be read as "
+            f"{'dates' if kind == 'datetime' else 'numbers'}, or are infinite (the values are "
+            "not shown: a private fit never echoes the data). Declare it discrete with "
+            f"metadata={{{name!r}: 'discrete'}} or clean the column."
+        ) from None  # the chained error would show the value
+
+
+def rows_entry(rows: int, epsilon: float) -> LedgerEntry:
+    """The ledger entry of the noisy row count (:func:`tabgan.privacy.accountant.noisy_count`)."""
+    return LedgerEntry(
+        component="row count",
+        uses="the number of rows; the sampling rate, the number of critic steps, the default "
+        "delta, the histograms' bins and the saved row count are computed from its noisy "
+        "value, never from the true one",
+        epsilon=epsilon,
+        delta=0.0,
+        mechanism=f"geometric (discrete Laplace) mechanism, sensitivity 1, scale 1/{epsilon:.3g}",
+        composition=_COMPOSITION,
+        details={"noisy_rows": int(rows)},
     )
 
 
@@ -126,7 +155,7 @@ def release_ranges(
     out: dict[str, tuple[float, float]] = {}
     for name in names:
         cm = meta[name]
-        values = numeric_values(name, df[name], cm.kind)
+        values = _numbers(name, df[name], cm.kind)
         values = values[~np.isnan(values)]
         noisy = np.bincount(_grid_index(values), minlength=n_bins) + rng.normal(0, sigma, n_bins)
         kept = np.flatnonzero(noisy > threshold)
@@ -211,10 +240,13 @@ def release_marginals(
     epsilon: float,
     delta: float,
     max_categories: int,
+    rows: int,
     rng: np.random.Generator,
 ) -> tuple[list[CategoryRelease | NumericRelease], LedgerEntry]:
-    """Noisy histograms of every column (one Gaussian mechanism); see the module docstring."""
-    n = len(df)
+    """Noisy histograms of every column (one Gaussian mechanism); see the module docstring.
+    ``rows``: the noisy row count, which sets the number of bins and the saved counts (the
+    true count is never used)."""
+    n = int(rows)
     counts: list[tuple[str, Any]] = []  # per column: the raw histogram, built first
     for name in df.columns:
         cm = meta[name]
@@ -270,7 +302,7 @@ def release_marginals(
             "declared_categories": declared,
             "estimated_categories": sparse,
             "numeric_bins": bins_used,
-            "n_rows": "public",
+            "n_rows": "the noisy row count (entry 'row count')",
         },
     )
     return releases, entry
@@ -288,8 +320,9 @@ def _category_histogram(name: str, series: pd.Series, cm: ColumnMetadata) -> dic
         undeclared = [c for c in seen if c not in set(keys)]
         if undeclared:
             raise InvalidDataError(
-                f"Column {name!r} holds values not in its declared categories: "
-                f"{undeclared[:5]}. Add them to the metadata or clean the data."
+                f"Column {name!r} holds {len(undeclared)} value(s) not in its declared "
+                "categories (not shown: a private fit never echoes the data). Add them to "
+                "the metadata or clean the data."
             )
         source = "declared"
     elif cm.kind == "boolean":  # the kind (from the dtype or declared) fixes a public domain
@@ -297,8 +330,9 @@ def _category_histogram(name: str, series: pd.Series, cm: ColumnMetadata) -> dic
         other = [c for c in seen if c not in (False, True)]
         if other:
             raise InvalidDataError(
-                f"Column {name!r} is boolean but holds other values: {other[:5]}. Declare it "
-                f"discrete (metadata={{{name!r}: 'discrete'}}) or clean the values."
+                f"Column {name!r} is boolean but holds {len(other)} other value(s) (not shown: "
+                f"a private fit never echoes the data). Declare it discrete (metadata="
+                f"{{{name!r}: 'discrete'}}) or clean the values."
             )
     else:
         keys, source = list(seen), "estimated"
@@ -332,6 +366,14 @@ def _release_discrete(h, sigma, threshold, floor, max_categories, rng) -> Catego
     if noisy_missing > floor:
         cats.append(MISSING)
         cnts.append(noisy_missing)
+    if cats == [MISSING]:
+        warn_user(
+            f"Column {h['name']!r}: no value is frequent enough to be released privately (each "
+            f"would need about {threshold:.0f} rows at this budget), only its missing values: "
+            "it will be sampled as entirely missing. Declare its categories public in the "
+            f"metadata ({{{h['name']!r}: {{'kind': 'discrete', 'categories': [...]}}}}), raise "
+            "epsilon, or drop the column."
+        )
     if not cats:
         raise PrivacyError(
             f"Column {h['name']!r}: no value is frequent enough to be released privately "
@@ -353,7 +395,7 @@ def _release_discrete(h, sigma, threshold, floor, max_categories, rng) -> Catego
 
 
 def _numeric_histogram(name, series, cm: ColumnMetadata, lo, hi) -> dict:
-    values = numeric_values(name, series, cm.kind)
+    values = _numbers(name, series, cm.kind)
     isnan = np.isnan(values)
     finite = np.clip(values[~isnan], lo, hi)  # per row: values outside the public range are clipped
     return {
