@@ -265,14 +265,17 @@ class Calibration:
                 picked = np.concatenate([picked, extra])
         return np.sort(pool[picked])
 
-    def repair(self, table: pd.DataFrame) -> pd.DataFrame:
+    def repair(self, table: pd.DataFrame, fixed: frozenset[str] = frozenset()) -> pd.DataFrame:
         """``table`` with every broken order between two numeric columns of one dtype
         mended: where ``table[i] > table[j]`` for an order ``(i, j)`` of the training
-        rows, column ``j`` takes column ``i``'s value (passes until none is broken, as
-        orders chain). A missing value breaks nothing. The frame is copied only if a
-        row changes."""
+        rows, column ``j`` takes column ``i``'s value, or column ``i`` column ``j``'s
+        where ``j`` is in ``fixed`` (columns whose values hold other relations, such as
+        derived columns); an order between two fixed columns is left to :meth:`select`.
+        Passes run until none is broken, as orders chain. A missing value breaks
+        nothing. The frame is copied only if a row changes."""
         pairs = [(self.binnings[i].name, self.binnings[j].name) for i, j in self.orders]
         pairs = [(a, b) for a, b in pairs if a in table and b in table
+                 and not (a in fixed and b in fixed)
                  and table[a].dtype == table[b].dtype
                  and pd.api.types.is_numeric_dtype(table[a].dtype)
                  and not pd.api.types.is_bool_dtype(table[a].dtype)]
@@ -287,7 +290,8 @@ class Calibration:
                 if broken.any():
                     if not copied:
                         table, copied = table.copy(), True
-                    table.loc[broken, b] = table.loc[broken, a].to_numpy()
+                    to, source = (a, b) if b in fixed else (b, a)
+                    table.loc[broken, to] = table.loc[broken, source].to_numpy()
                     changed = True
             if not changed:
                 break

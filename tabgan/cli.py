@@ -49,6 +49,11 @@ def _add_fit(sub) -> None:
         help="model every column itself, also those the data show to be a function of another",
     )
     p.add_argument(
+        "--min-category-rows", type=int, default=10, metavar="K",
+        help="never generate a value of a discrete column held by fewer than K training rows "
+        "(pooled as '(other)'; 1 keeps every value)",
+    )
+    p.add_argument(
         "--no-joint", action="store_true",
         help="model strongly dependent pairs of columns separately, not as one column of "
         "their value pairs",
@@ -127,6 +132,7 @@ def _run_fit(args) -> int:
         secure_mode=args.secure_mode,
         derive_columns=not args.no_derive,
         joint_columns=not args.no_joint,
+        min_category_rows=args.min_category_rows,
         target=args.target,
         check_every=args.check_every,
         patience=args.patience,

@@ -48,7 +48,28 @@ def check_dataframe(df: Any, *, min_rows: int = 2) -> pd.DataFrame:
             f"Column names must be strings; got {bad[:5]}. "
             "Use df.columns = df.columns.astype(str)."
         )
+    for name in df.columns:
+        if df[name].dtype == object:
+            _check_scalar_cells(name, df[name])
     return df
+
+
+#: Cell types that are no single value: a column holding them is refused.
+_CONTAINERS = (list, tuple, dict, set, frozenset, np.ndarray, pd.Series, pd.DataFrame)
+
+
+def _check_scalar_cells(name: str, series: pd.Series) -> None:
+    """Raise :class:`InvalidDataError` if an object column holds lists, dicts or other
+    containers (they would otherwise be turned into strings and copied whole)."""
+    kinds = {t for t in series.map(type).unique() if issubclass(t, _CONTAINERS)}
+    if kinds:
+        where = int(np.flatnonzero(series.map(lambda v: isinstance(v, _CONTAINERS)).to_numpy())[0])
+        raise InvalidDataError(
+            f"Column {name!r} holds {', '.join(sorted(t.__name__ for t in kinds))} cells (the "
+            f"first at position {where}); tabgan models one value per cell. Split the column "
+            f"into one column per field, or, if each cell is a label, convert it: "
+            f"df[{name!r}] = df[{name!r}].astype(str)."
+        )
 
 
 def datetimes_as_ns(stamps: pd.Series) -> np.ndarray:

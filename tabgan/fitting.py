@@ -276,8 +276,8 @@ def train_config(p: Mapping[str, Any]) -> TrainConfig:
 
 
 def transformer_settings(p: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("n_modes", "weight_threshold", "max_gmm_samples", "max_categories", "point_share",
-            "derive_columns", "joint_columns")
+    keys = ("n_modes", "weight_threshold", "max_gmm_samples", "max_categories",
+            "min_category_rows", "point_share", "derive_columns", "joint_columns")
     return {k: p[k] for k in keys}
 
 

@@ -104,11 +104,14 @@ def condition_targets(
             if info.other_values and key in info.other_values:
                 raise ConditionError(
                     f"Value {value!r} of column {column!r} is too rare to condition on "
-                    f"(it is pooled with other rare values; raise max_categories)."
+                    f"(it is pooled with other values; raise max_categories)."
                 )
             shown = [c for c in info.categories if c not in (MISSING, OTHER)][:10]
+            pooled = (" Values held by fewer than min_category_rows training rows are never "
+                      "generated." if OTHER in info.categories else "")
             raise ConditionError(
-                f"Column {column!r} has no category {value!r}. Known values include: {shown}."
+                f"Column {column!r} has no category {value!r}. Known values include: "
+                f"{shown}.{pooled}"
             )
         indices = tuple(k for k, c in enumerate(info.categories) if c == key and info.counts[k])
         if not indices:

@@ -58,8 +58,8 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
     ),
     # the transformer's settings, checked by the transformer's own rules
     **{k: DataTransformer._constraints[k] for k in (
-        "n_modes", "weight_threshold", "max_gmm_samples", "max_categories", "point_share",
-        "derive_columns", "joint_columns",
+        "n_modes", "weight_threshold", "max_gmm_samples", "max_categories", "min_category_rows",
+        "point_share", "derive_columns", "joint_columns",
     )},
     "check_every": v.int_or_none_at_least(1),
     "validation_size": v.real_in(0, 1, lo_open=True, hi_open=True),
@@ -130,6 +130,12 @@ class Synthesizer:
         weights are already private.
     n_modes, weight_threshold, max_gmm_samples, max_categories, point_share:
         Transformer settings (see :class:`tabgan.transformer.DataTransformer`).
+    min_category_rows:
+        Privacy by default: a value of a discrete column held by fewer training rows
+        (10 by default) is never generated. Such values are pooled into one category,
+        written back as ``"(other)"`` in a column of strings and as a missing value
+        otherwise. Declared categories (metadata) and booleans are exempt; ``1``
+        keeps every value.
         ``point_share``: a numeric value held by at least this share of the rows (and
         by at least 20 rows) is a point mass, encoded and generated exactly.
     derive_columns:
@@ -268,6 +274,7 @@ class Synthesizer:
         weight_threshold: float = 0.005,
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
+        min_category_rows: int = 10,
         point_share: float | None = 0.005,
         derive_columns: bool = True,
         joint_columns: bool = True,
@@ -312,6 +319,7 @@ class Synthesizer:
         self.weight_threshold = weight_threshold
         self.max_gmm_samples = max_gmm_samples
         self.max_categories = max_categories
+        self.min_category_rows = min_category_rows
         self.point_share = point_share
         self.derive_columns = derive_columns
         self.joint_columns = joint_columns
@@ -479,7 +487,9 @@ class Synthesizer:
         rows = self.transformer_.decode(codes, values, rng=decode_rng)
         if calibration is None:
             return rows
-        rows = calibration.repair(rows)
+        related = {d.name for d in self.transformer_.derived_} | {
+            d.parent for d in self.transformer_.derived_}
+        rows = calibration.repair(rows, fixed=frozenset(related))
         keep = calibration.select(rows, n, decode_rng)
         return rows.iloc[keep].reset_index(drop=True)
 
@@ -542,6 +552,7 @@ class Synthesizer:
         params.setdefault("point_share", 0.05)
         params.setdefault("calibrate", None)
         params.setdefault("joint_columns", False)
+        params.setdefault("min_category_rows", 1)
         synth = cls(**params)
         dev = v.resolve_device(device)
         synth.device = str(dev) if device != "auto" else params["device"]

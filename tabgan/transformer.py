@@ -40,6 +40,7 @@ from .relations import MAX_JOINT_CELLS, Derived, find_derived, find_joint
 __all__ = [
     "MAX_POINTS",
     "MIN_POINT_ROWS",
+    "RARE_VALUE",
     "CategoryRelease",
     "DataTransformer",
     "DiscreteInfo",
@@ -141,6 +142,11 @@ class DataTransformer:
         Discrete columns with more distinct values keep the most frequent
         ``max_categories - 1`` as categories; the rest share one bucket and
         are drawn back by their observed frequencies.
+    min_category_rows:
+        A value of a discrete column held by fewer rows is never generated: such
+        values share one bucket, written back as :data:`RARE_VALUE` (``"(other)"``)
+        in a column of strings, else as a missing value. Declared categories
+        (metadata) are public and exempt; ``1`` turns it off.
     point_share:
         A numeric value held by at least this share of the rows (and by
         :data:`MIN_POINT_ROWS` rows) is a point mode, decoded exactly.
@@ -160,6 +166,7 @@ class DataTransformer:
         weight_threshold: float = 0.005,
         max_gmm_samples: int | None = 10_000,
         max_categories: int = 1000,
+        min_category_rows: int = 10,
         point_share: float | None = 0.005,
         derive_columns: bool = True,
         joint_columns: bool = True,
@@ -168,6 +175,7 @@ class DataTransformer:
         self.weight_threshold = weight_threshold
         self.max_gmm_samples = max_gmm_samples
         self.max_categories = max_categories
+        self.min_category_rows = min_category_rows
         self.point_share = point_share
         self.derive_columns = derive_columns
         self.joint_columns = joint_columns
@@ -177,6 +185,7 @@ class DataTransformer:
         "weight_threshold": v.real_in(0, 1, hi_open=True),
         "max_gmm_samples": v.int_or_none_at_least(10),
         "max_categories": v.int_at_least(2),
+        "min_category_rows": v.int_at_least(1),
         "point_share": v.Constraint(
             lambda x: x is None or (v._is_real(x) and 0 < x <= 1), "None or a float in (0, 1]"
         ),
@@ -472,12 +481,34 @@ class DataTransformer:
                     f"{undeclared[:5]}. Add them to the metadata or clean the data."
                 )
             cats, cnts = declared, [seen.get(c, 0) for c in declared]
-        elif len(cats) > self.max_categories:
-            keep = self.max_categories - 1
-            info.other_values = cats[keep:]
-            info.other_counts = cnts[keep:]
-            cats = cats[:keep] + [OTHER]
-            cnts = cnts[:keep] + [sum(info.other_counts)]
+        else:
+            # values of fewer than min_category_rows rows are pooled and never written back
+            # (one placeholder stands for them all); beyond max_categories, the frequent
+            # values left over are pooled too and drawn back by their counts
+            k = 1 if cm.kind == "boolean" else self.min_category_rows  # a public domain
+            rare = [c < k for c in cnts]
+            n_rare = sum(c for c, r in zip(cnts, rare) if r)
+            frequent = [(c, k) for c, k, r in zip(cats, cnts, rare) if not r]
+            if n_rare or len(frequent) > self.max_categories:
+                keep = min(len(frequent), self.max_categories - 1)
+                over = frequent[keep:]
+                info.other_values = [c for c, _ in over]
+                info.other_counts = [k for _, k in over]
+                if n_rare:
+                    info.other_values.append(_rare_placeholder(series))
+                    info.other_counts.append(n_rare)
+                    if n_rare >= RARE_WARN_SHARE * len(series):
+                        written = ("missing values" if info.other_values[-1] is None
+                                   else repr(RARE_VALUE))
+                        warn_user(
+                            f"Column {name!r}: {sum(rare)} value(s) held by fewer than {k} rows "
+                            f"each ({n_rare / len(series):.0%} of the rows) are never generated; "
+                            f"they will be written as {written}. Lower min_category_rows to "
+                            "keep them (they could identify people), or, for numbers, "
+                            "declare the column numeric."
+                        )
+                cats = [c for c, _ in frequent[:keep]] + [OTHER]
+                cnts = [k for _, k in frequent[:keep]] + [sum(info.other_counts)]
         n_missing = int(series.isna().sum())
         if n_missing:
             cats.append(MISSING)
@@ -529,7 +560,8 @@ class DataTransformer:
         :class:`InvalidDataError` for anything else."""
         kinds = {"NumericInfo": NumericInfo, "DiscreteInfo": DiscreteInfo}
         try:
-            tr = cls(**{"joint_columns": False, **state["settings"]})  # none before 0.1.2
+            # files of 0.1.1 and before: no joint columns, every value kept
+            tr = cls(**{"joint_columns": False, "min_category_rows": 1, **state["settings"]})
             infos: list[NumericInfo | DiscreteInfo] = []
             for item in state["infos"]:
                 item = dict(item)
@@ -806,6 +838,25 @@ class DataTransformer:
                 pool[:] = info.other_values
                 values[is_other] = pool[rng.choice(len(pool), size=int(is_other.sum()), p=p / p.sum())]
         return _restore_discrete(info, values)
+
+
+#: What a generated row holds for a pooled rare value, in a column of strings.
+RARE_VALUE = "(other)"
+#: A warning says so when pooled rare values hold at least this share of a column's rows.
+RARE_WARN_SHARE = 0.01
+
+
+def _rare_placeholder(series: pd.Series) -> Any:
+    """The value written back for pooled rare values: :data:`RARE_VALUE` where the column
+    holds strings, else ``None`` (a missing value: a number or a category dtype cannot
+    hold the placeholder)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return None
+    values = series.dropna()
+    if pd.api.types.is_string_dtype(series.dtype) and (
+        len(values) == 0 or isinstance(values.iloc[0], str)):
+        return RARE_VALUE
+    return None
 
 
 def _decode_derived(d: Derived, parent_codes: np.ndarray) -> pd.Series | np.ndarray:

@@ -197,6 +197,10 @@ def test_repair_mends_broken_orders_in_chains_and_keeps_dtypes():
     gen = pd.DataFrame({"a": [5, 0, 9], "b": [1, 0, 2], "c": [3, 0, 1]})
     fixed = cal.repair(gen)
     assert (fixed["a"] <= fixed["b"]).all() and (fixed["b"] <= fixed["c"]).all()
+    # a fixed column (one that holds another relation) keeps its values: the other moves
+    kept = cal.repair(gen, fixed=frozenset({"b"}))
+    pd.testing.assert_series_equal(kept["b"], gen["b"])
+    assert (kept["a"] <= kept["b"]).all() and (kept["b"] <= kept["c"]).all()
 
 
 def test_an_unknown_mode_is_refused_clearly():

@@ -59,6 +59,9 @@ def test_plain_scalars():
     (pd.DataFrame({"a": [1]}), "1 row"),
     (pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"]), "Duplicate"),
     (pd.DataFrame({0: [1, 2]}), "strings"),
+    (pd.DataFrame({"tags": ["a", ["x", "y"], "b"]}), r"'tags' holds list cells \(the first at position 1\)"),
+    (pd.DataFrame({"meta": [{"k": 1}, {"k": 2}]}), "holds dict cells"),
+    (pd.DataFrame({"v": [np.zeros(2), None]}), "holds ndarray cells"),
 ])
 def test_tables_tabgan_cannot_learn_from_are_refused(table, match):
     with pytest.raises(InvalidDataError, match=match):

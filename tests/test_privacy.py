@@ -215,9 +215,13 @@ def test_saved_model_holds_no_raw_values(tmp_path):
     assert doc["n_rows"] == ledger["row count"].details["noisy_rows"]
     assert "not public" in ledger["public inputs"].uses
     # the same check finds the raw values in a non-private model (it can see a leak)
-    doc, raw = _saved_doc(Synthesizer(**TINY, random_state=0).fit(df), tmp_path / "n.tabgan")
+    doc, raw = _saved_doc(Synthesizer(**TINY, random_state=0, min_category_rows=1).fit(df),
+                          tmp_path / "n.tabgan")
     assert {round(v, 12) for v in _numbers(doc)} & raw_values
     assert b"rare-0" in raw
+    # and the non-private default keeps no value of fewer than min_category_rows rows
+    _, raw = _saved_doc(Synthesizer(**TINY, random_state=0).fit(df), tmp_path / "d.tabgan")
+    assert not any(f"rare-{i}".encode() in raw for i in range(5))
 
 
 def test_kinds_come_from_dtypes_not_values():

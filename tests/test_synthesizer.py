@@ -231,7 +231,8 @@ def test_sample_bad_n(mixed, n):
 
 
 def test_metadata_override_and_bad_metadata(mixed):
-    synth = fit_tiny(mixed, epochs=1).__class__(**TINY).fit(mixed, metadata={"count": "discrete"})
+    synth = fit_tiny(mixed, epochs=1).__class__(**TINY, min_category_rows=1).fit(
+        mixed, metadata={"count": "discrete"})
     assert synth.metadata_["count"].kind == "discrete"
     assert set(synth.sample(200, random_state=0)["count"]).issubset(set(mixed["count"]))
     with pytest.raises(InvalidDataError, match="not in the table"):

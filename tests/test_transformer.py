@@ -21,7 +21,9 @@ def rng(seed=0):
 
 
 def roundtrip(df, **kw):
-    tr = DataTransformer(**kw).fit(df, rng=rng())
+    """Fit, encode, decode; every value kept (``min_category_rows=1``) unless ``kw`` says
+    otherwise, so that the round trip is exact on tiny tables."""
+    tr = DataTransformer(**{"min_category_rows": 1, **kw}).fit(df, rng=rng())
     enc = tr.transform(df, rng=rng(1))
     return tr, enc, tr.inverse_transform(enc, rng=rng(2))
 
@@ -135,7 +137,7 @@ def test_high_cardinality_bucket_keeps_values():
     r = rng()
     values = np.array([f"id{i}" for i in r.integers(0, 500, 3000)], dtype=object)
     df = pd.DataFrame({"id": values})
-    tr = DataTransformer(max_categories=20).fit(df, rng=rng())
+    tr = DataTransformer(max_categories=20, min_category_rows=1).fit(df, rng=rng())
     assert tr.layout_.width == 20
     enc = tr.transform(df, rng=rng())
     back = tr.inverse_transform(enc, rng=rng())
@@ -312,3 +314,38 @@ def test_a_rare_leftover_value_is_no_point():
     enough = np.repeat([0.0, 10.0, 3.7], [500, 500, MIN_POINT_ROWS])
     info = DataTransformer().fit(pd.DataFrame({"v": enough}), rng=rng()).infos_[0]
     assert sorted(m for m, s in zip(info.means, info.stds) if s == 0) == [0.0, 3.7, 10.0]
+
+
+def test_rare_values_are_pooled_and_never_written_back():
+    """Privacy by default: a value of fewer than min_category_rows rows is never generated
+    (a string column gets the placeholder, another dtype a missing value); frequent
+    values, declared categories and booleans keep every value."""
+    from tabgan.transformer import RARE_VALUE
+
+    r = np.random.default_rng(0)
+    n = 2000
+    city = r.choice(["A", "B", "C"], n).astype(object)
+    city[:6] = [f"tiny-{i}" for i in range(6)]  # six values of one row each
+    code = r.choice([1, 2, 3], n).astype(object)
+    code[:3] = 99  # one value of three rows, in a column of numbers declared discrete
+    flag = np.zeros(n, dtype=bool)
+    flag[:2] = True  # two rows: a boolean's domain is public
+    df = pd.DataFrame({"city": city, "code": code, "flag": flag, "label": city})
+    meta = {"code": "discrete", "label": {"kind": "discrete",
+                                          "categories": ["A", "B", "C"] + [f"tiny-{i}" for i in range(6)]}}
+    tr = DataTransformer(derive_columns=False, joint_columns=False).fit(
+        df, Metadata.detect(df, meta), rng=rng())
+    back = tr.inverse_transform(tr.transform(df, rng=rng(1)), rng=rng(2))
+    assert not back["city"].str.startswith("tiny").any()
+    assert (back["city"][:6] == RARE_VALUE).all() and (back["city"][6:] == df["city"][6:]).all()
+    assert back["code"][:3].isna().all() and (back["code"][3:] == df["code"][3:]).all()
+    assert back["flag"].sum() == 2  # booleans exempt
+    assert (back["label"] == df["label"]).all()  # declared categories exempt
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 0.3 % of the rows: below the warning's 1 %
+        DataTransformer().fit(df[["city"]], rng=rng())
+    kept = DataTransformer(min_category_rows=1).fit(df[["city"]], rng=rng())
+    assert "tiny-0" in next(i for i in kept.infos_ if i.name == "city").categories
+    many = pd.DataFrame({"id": [f"u{i}" for i in range(300)]})
+    with pytest.warns(UserWarning, match=r"'id': 300 value\(s\) held by fewer than 10 rows"):
+        DataTransformer().fit(many, rng=rng())
