@@ -72,6 +72,37 @@ def _check_scalar_cells(name: str, series: pd.Series) -> None:
         )
 
 
+#: Formats of date and time strings read as datetimes (year first only: day-first and
+#: month-first dates cannot be told apart).
+DATETIME_FORMATS = (
+    "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
+    "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d",
+)
+
+
+def datetime_format(series: pd.Series, *, sample: int = 1000) -> str | None:
+    """The format of :data:`DATETIME_FORMATS` in which every value of a column of strings
+    (checked on up to ``sample`` values) parses and prints back unchanged; ``None`` if
+    none does or the column holds anything but strings."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return None
+    values = series.dropna()
+    if not len(values) or not pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return None
+    values = values.iloc[:: max(1, len(values) // sample)][:sample]
+    if not values.map(lambda v: isinstance(v, str) and 8 <= len(v) <= 32).all():
+        return None
+    first = values.iloc[0]
+    for fmt in DATETIME_FORMATS:
+        if len(first) != len(pd.Timestamp(2000, 11, 22, 13, 44, 55, 123456).strftime(fmt)):
+            continue
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        if parsed.notna().all() and (parsed.dt.strftime(fmt) == values).all():
+            return fmt
+    return None
+
+
 def datetimes_as_ns(stamps: pd.Series) -> np.ndarray:
     """Parsed datetimes (naive or tz-aware, any resolution) as float64 nanoseconds since
     the epoch in UTC, NaN where missing."""

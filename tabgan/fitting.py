@@ -119,7 +119,7 @@ class PlainFit(FitMode):
     """A fit without a privacy guarantee."""
 
     def metadata(self, data, declared, rng):
-        return Metadata.detect(data, declared)
+        return Metadata.detect(data, declared, find_identifiers=True)
 
     def transformer(self, data, meta, rng):
         transformer = DataTransformer(**transformer_settings(self.params)).fit(data, meta, rng=rng)
@@ -152,8 +152,9 @@ def fit(
     calibration = None
     calibration_seed = int(rng.integers(2**62))  # drawn always: `calibrate` never changes training
     if p.get("calibrate") is not None and not mode.private:
+        modelled = [c for c in data.columns if meta[c].kind != "identifier"]
         calibration = Calibration.fit(
-            data, {c: meta[c].kind for c in data.columns}, mode=p["calibrate"],
+            data[modelled], {c: meta[c].kind for c in modelled}, mode=p["calibrate"],
             rng=np.random.default_rng(calibration_seed),
         )
     encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)

@@ -23,13 +23,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .columns import py_scalar
+from .columns import datetime_format, py_scalar
 from .errors import InvalidDataError
 
 __all__ = ["ColumnKind", "ColumnMetadata", "Metadata", "KINDS"]
 
-ColumnKind = Literal["continuous", "integer", "datetime", "discrete", "boolean"]
-KINDS: tuple[str, ...] = ("continuous", "integer", "datetime", "discrete", "boolean")
+ColumnKind = Literal["continuous", "integer", "datetime", "discrete", "boolean", "identifier"]
+KINDS: tuple[str, ...] = (
+    "continuous", "integer", "datetime", "discrete", "boolean", "identifier")
+#: An identifier-like column (ids, e-mail addresses) has at least this many values ...
+MIN_IDENTIFIER_ROWS = 50
+#: ... nearly all distinct: at least this share of its present values.
+MIN_IDENTIFIER_UNIQUE = 0.9
 NUMERIC_KINDS: frozenset[str] = frozenset({"continuous", "integer", "datetime"})
 DISCRETE_KINDS: frozenset[str] = frozenset({"discrete", "boolean"})
 
@@ -94,13 +99,16 @@ class Metadata:
     # ----------------------------------------------------------------- build
     @classmethod
     def detect(
-        cls, df: pd.DataFrame, overrides: "Metadata | Mapping[str, Any] | None" = None
+        cls, df: pd.DataFrame, overrides: "Metadata | Mapping[str, Any] | None" = None,
+        *, find_identifiers: bool = False,
     ) -> "Metadata":
         """Guess each column's kind from its dtype, then apply ``overrides``.
 
         ``overrides`` may be a :class:`Metadata`, or a mapping from column name
         to a kind string or to a dict such as ``{"kind": "discrete",
-        "categories": [...]}``. Columns not named are detected.
+        "categories": [...]}``. Columns not named are detected. With
+        ``find_identifiers``, a text column whose values are nearly all distinct
+        (:func:`looks_like_identifier`: ids, e-mail addresses) is an ``"identifier"``.
         """
         if not isinstance(df, pd.DataFrame):
             raise InvalidDataError(
@@ -116,7 +124,13 @@ class Metadata:
             )
         cols: dict[str, ColumnMetadata] = {}
         for name in df.columns:
-            cols[name] = given[name] if name in given else ColumnMetadata(kind=detect_kind(df[name]))
+            if name in given:
+                cols[name] = given[name]
+                continue
+            kind = detect_kind(df[name])
+            if find_identifiers and kind == "discrete" and looks_like_identifier(df[name]):
+                kind = "identifier"
+            cols[name] = ColumnMetadata(kind=kind)
         return cls(columns=cols)
 
     @classmethod
@@ -204,6 +218,8 @@ def detect_kind(series: pd.Series) -> str:
     the values (floats holding whole numbers are integers, e.g. an int column with NaN read
     from CSV; object columns holding only True/False are booleans)."""
     kind = schema_kind(series.dtype)
+    if kind == "discrete" and datetime_format(series) is not None:
+        return "datetime"  # date and time strings, returned in their format
     if kind == "continuous" and pd.api.types.is_float_dtype(series.dtype):
         values = series.dropna().to_numpy()
         if len(values) and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
@@ -213,6 +229,18 @@ def detect_kind(series: pd.Series) -> str:
         if len(values) and values.map(lambda v: isinstance(v, (bool, np.bool_))).all():
             return "boolean"
     return kind
+
+
+def looks_like_identifier(series: pd.Series) -> bool:
+    """A text column of at least :data:`MIN_IDENTIFIER_ROWS` present values, at least
+    :data:`MIN_IDENTIFIER_UNIQUE` of them distinct: ids, e-mail addresses, free text.
+    Modelled as categories, each value would be one person's and would be copied."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return False
+    values = series.dropna()
+    if len(values) < MIN_IDENTIFIER_ROWS or not values.map(lambda v: isinstance(v, str)).all():
+        return False
+    return values.nunique() >= MIN_IDENTIFIER_UNIQUE * len(values)
 
 
 def _coerce_overrides(overrides: Any) -> dict[str, ColumnMetadata]:

@@ -27,6 +27,7 @@ from .columns import (
     OTHER,
     check_dataframe,
     check_single_type,
+    datetime_format,
     dtype_str,
     numeric_values,
     py_scalar,
@@ -72,6 +73,7 @@ class NumericInfo:
     missing_counts: list[int] = field(default_factory=list)  # [present, missing] rows
     constant: float | None = None  # set when every non-missing value is equal
     all_missing: bool = False
+    format: str | None = None  # date and time strings: written back in this strftime format
 
 
 @dataclass
@@ -85,6 +87,26 @@ class DiscreteInfo:
     ordered: bool = False
     other_values: list[Any] = field(default_factory=list)
     other_counts: list[int] = field(default_factory=list)
+
+
+@dataclass
+class IdentifierInfo:
+    """An identifier-like column (ids, e-mail addresses; see
+    :func:`tabgan.metadata.looks_like_identifier`), not modelled: generated rows get new
+    random values of its shapes. ``templates``: the shapes held by at least
+    ``min_category_rows`` rows (letters and digits masked: :data:`ID_UPPER`,
+    :data:`ID_LOWER`, :data:`ID_DIGIT`; other characters kept), with their ``counts``."""
+
+    name: str
+    dtype: str
+    templates: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    missing_rate: float = 0.0
+
+
+#: Mask characters of identifier templates: an upper-case letter, a lower-case letter
+#: (any other letter too), a digit.
+ID_UPPER, ID_LOWER, ID_DIGIT = "\x01", "\x02", "\x03"
 
 
 @dataclass
@@ -216,8 +238,12 @@ class DataTransformer:
         infos: list[NumericInfo | DiscreteInfo] = []
         to_fit: list[tuple[NumericInfo, np.ndarray]] = []
         point_modes: list[tuple[NumericInfo, np.ndarray, np.ndarray]] = []
+        self.identifiers_ = []
         for name in df.columns:
             cm = meta[name]
+            if cm.kind == "identifier":
+                self.identifiers_.append(self._fit_identifier(name, df[name]))
+                continue
             if cm.is_numeric:
                 info, values = self._fit_numeric(name, df[name], cm)
                 infos.append(info)
@@ -246,6 +272,29 @@ class DataTransformer:
         self.layout_ = self._build_layout()
         self.private_ = False
         return self
+
+    def _fit_identifier(self, name: str, series: pd.Series) -> IdentifierInfo:
+        """The shapes of an identifier column's values (see :class:`IdentifierInfo`); a
+        shape of fewer than ``min_category_rows`` rows is not kept (its length and
+        punctuation could single one out), and if none is frequent enough the column's
+        most common length of lower-case letters stands in."""
+        values = series.dropna().astype(str)
+        shapes = values.map(_shape).value_counts()
+        keep = shapes[shapes >= self.min_category_rows]
+        if keep.empty:
+            length = int(values.str.len().mode().iloc[0]) if len(values) else 8
+            keep = pd.Series({ID_LOWER * max(length, 1): len(values)})
+        warn_user(
+            f"Column {name!r} looks like an identifier (nearly every value distinct): it is "
+            f"not modelled, and generated rows get new random values of its {len(keep)} most "
+            "common shape(s) (letters and digits replaced). Declare its kind (metadata="
+            f"{{{name!r}: 'discrete'}}) to model it as categories instead."
+        )
+        return IdentifierInfo(
+            name=name, dtype=dtype_str(series), templates=[str(t) for t in keep.index],
+            counts=[int(c) for c in keep.to_numpy()],
+            missing_rate=float(series.isna().mean()),
+        )
 
     def _find_derived(self, df: pd.DataFrame, infos: list) -> list[Derived]:
         """The columns that the rows show to be functions of a discrete column (see
@@ -407,6 +456,7 @@ class DataTransformer:
                 to_fit.append((info, rel.draw(draws, rng)))
         self._fit_modes(to_fit, None, rng)
         self.derived_ = []  # finding relations would read the table: not in a private fit
+        self.identifiers_ = []  # refused by private_metadata
         self.metadata_ = metadata
         self.columns_ = [rel.name for rel in releases]
         self.infos_ = infos
@@ -440,6 +490,8 @@ class DataTransformer:
         values = numeric_values(name, series, cm.kind)
         isnan = np.isnan(values)
         info = NumericInfo(name=name, kind=cm.kind, dtype=dtype_str(series))
+        if cm.kind == "datetime":
+            info.format = datetime_format(series)
         info.has_missing = bool(isnan.any())
         info.missing_rate = float(isnan.mean())
         info.missing_counts = [int((~isnan).sum()), int(isnan.sum())]
@@ -552,6 +604,7 @@ class DataTransformer:
             "layout": self.layout_.to_list(),
             "private": bool(self.private_),
             "derived": [dataclasses.asdict(d) for d in self.derived_],
+            "identifiers": [dataclasses.asdict(i) for i in self.identifiers_],
         }
 
     @classmethod
@@ -572,6 +625,7 @@ class DataTransformer:
             tr.layout_ = Layout.from_list(state["layout"])
             tr.private_ = bool(state.get("private", False))
             tr.derived_ = [Derived(**d) for d in state.get("derived", [])]  # none before 0.1.1
+            tr.identifiers_ = [IdentifierInfo(**i) for i in state.get("identifiers", [])]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidDataError(
                 f"Not a DataTransformer state written by to_dict() ({type(exc).__name__}: "
@@ -802,6 +856,8 @@ class DataTransformer:
                 cols[info.name] = self._decode_discrete(info, code, n, rng)
         for d in self.derived_:
             cols[d.name] = _decode_derived(d, code(d.parent, "category"))
+        for ident in self.identifiers_:
+            cols[ident.name] = _generate_identifiers(ident, n, rng)
         # Every column is a new array: the frame takes them as they are (no copy into
         # consolidated blocks; pandas consolidates later if an operation needs it).
         return pd.DataFrame(cols, columns=self.columns_, copy=False)
@@ -815,7 +871,7 @@ class DataTransformer:
             mode = code(info.name, "mode")
             scalar = np.clip(value(info.name).astype(np.float64), -1.0, 1.0)
             values = scalar * np.asarray(info.scales)[mode] + np.asarray(info.means)[mode]
-            values = np.clip(values, info.lower, info.upper)
+            values = _reflect(values, info.lower, info.upper)
         if info.kind in ("integer", "datetime") and not info.all_missing:
             values = np.round(values)
         miss = code(info.name, "missing")
@@ -857,6 +913,50 @@ def _rare_placeholder(series: pd.Series) -> Any:
         len(values) == 0 or isinstance(values.iloc[0], str)):
         return RARE_VALUE
     return None
+
+
+def _shape(value: str) -> str:
+    """A value's template: upper-case letters, other letters and digits masked."""
+    return "".join(
+        ID_UPPER if ch.isupper() else ID_LOWER if ch.isalpha() else ID_DIGIT if ch.isdigit()
+        else ch for ch in value
+    )
+
+
+_ID_ALPHABETS = {
+    ID_UPPER: np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8),
+    ID_LOWER: np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8),
+    ID_DIGIT: np.frombuffer(b"0123456789", dtype=np.uint8),
+}
+
+
+def _generate_identifiers(info: IdentifierInfo, n: int, rng: np.random.Generator) -> pd.Series:
+    """``n`` new random values of the column's shapes (each drawn by its rows), missing
+    at the column's rate. Vectorised per shape: one array of characters per shape."""
+    out = np.empty(n, dtype=object)
+    p = np.asarray(info.counts, dtype=np.float64)
+    which = rng.choice(len(p), size=n, p=p / p.sum())
+    for k, template in enumerate(info.templates):
+        rows = np.flatnonzero(which == k)
+        if not len(rows):
+            continue
+        encoded = template.encode("utf-8")
+        chars = np.tile(np.frombuffer(encoded, dtype=np.uint8), (len(rows), 1))
+        for mask, alphabet in _ID_ALPHABETS.items():
+            at = np.flatnonzero(np.frombuffer(encoded, dtype=np.uint8) == ord(mask))
+            if len(at):
+                chars[:, at] = alphabet[rng.integers(0, len(alphabet), (len(rows), len(at)))]
+        width = chars.shape[1]
+        out[rows] = np.char.decode(chars.view(f"S{width}").ravel(), "utf-8") if width else ""
+    if info.missing_rate:
+        out[rng.random(n) < info.missing_rate] = None
+    series = pd.Series(out, dtype=object)
+    if info.dtype not in ("object",):
+        try:
+            return series.astype(info.dtype)
+        except (TypeError, ValueError):
+            return series
+    return series
 
 
 def _decode_derived(d: Derived, parent_codes: np.ndarray) -> pd.Series | np.ndarray:
@@ -918,10 +1018,23 @@ _PLAIN_NUMERIC = frozenset(
 ) - {"float8"}
 
 
+def _reflect(values: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """Values beyond the training range reflected back into it (``upper + d`` becomes
+    ``upper - d``), then clipped for any still outside. Clipping alone would pile the
+    spill of a mode's tail on the training minimum and maximum: values of one row each,
+    written again and again (8 % of generated timestamps, in a test, were the two
+    extremes)."""
+    values = np.where(values > upper, 2.0 * upper - values, values)
+    values = np.where(values < lower, 2.0 * lower - values, values)
+    return np.clip(values, lower, upper)
+
+
 def _restore_numeric(info: NumericInfo, values: np.ndarray) -> pd.Series | np.ndarray:
     dtype = info.dtype
     if info.kind == "datetime" or dtype.startswith("datetime64"):  # encoded in nanoseconds
         ts = pd.Series(pd.to_datetime(values, unit="ns"))
+        if info.format is not None:  # strings in, strings out, in their own format
+            return ts.dt.strftime(info.format).astype(object).where(ts.notna(), None)
         if "UTC" in dtype or "," in dtype:
             tz = dtype.split(",", 1)[1].strip(" ]") if "," in dtype else "UTC"
             ts = ts.dt.tz_localize("UTC").dt.tz_convert(tz)

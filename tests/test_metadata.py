@@ -72,3 +72,31 @@ def test_bad_json():
 def test_column_metadata_categories_are_tuples():
     c = ColumnMetadata(kind="discrete", categories=["a", "b"])
     assert c.categories == ("a", "b") and c.is_discrete and not c.is_numeric
+
+
+def test_date_and_time_strings_are_datetimes_in_a_year_first_format():
+    from tabgan.columns import datetime_format
+    from tabgan.metadata import detect_kind
+
+    iso = pd.Series(["2017-05-01T00:14:22Z", "2017-06-11T13:04:02Z", None] * 20)
+    assert detect_kind(iso) == "datetime" and datetime_format(iso) == "%Y-%m-%dT%H:%M:%SZ"
+    assert datetime_format(pd.Series(["2019-01-31", "2020-02-29"])) == "%Y-%m-%d"
+    for values in (["10-24", "24-55"], ["01/02/2020", "13/02/2020"], ["2019-01-31", "soon"],
+                   ["2019-13-01", "2019-01-01"], [20190101, 20190102]):
+        assert detect_kind(pd.Series(values * 10)) != "datetime", values
+
+
+def test_identifier_like_columns_are_found_only_when_asked():
+    from tabgan.metadata import MIN_IDENTIFIER_ROWS
+
+    n = 2 * MIN_IDENTIFIER_ROWS
+    df = pd.DataFrame({
+        "email": [f"user{i}@mail{i % 3}.org" for i in range(n)],
+        "city": [f"c{i % 7}" for i in range(n)],
+        "few": [f"id{i}" for i in range(MIN_IDENTIFIER_ROWS - 1)] + [None] * (n - MIN_IDENTIFIER_ROWS + 1),
+        "num": np.arange(n),
+    })
+    found = Metadata.detect(df, find_identifiers=True)
+    assert [c for c in df if found[c].kind == "identifier"] == ["email"]
+    assert Metadata.detect(df)["email"].kind == "discrete"  # evaluation and audits: as before
+    assert Metadata.detect(df, {"email": "discrete"}, find_identifiers=True)["email"].kind == "discrete"

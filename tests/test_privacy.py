@@ -503,3 +503,12 @@ def test_secure_mode_refuses_a_seed_and_the_saved_stream_is_not_the_noise_stream
     a = fit_private(df).sample(50, random_state=None)
     b = fit_private(df).sample(50, random_state=None)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_an_identifier_column_is_refused_in_a_private_fit():
+    from tabgan import PrivacyError
+
+    df = table(300)
+    df["email"] = [f"u{i}@x.org" for i in range(len(df))]
+    with pytest.raises(PrivacyError, match="'email' is declared an identifier"):
+        fit_private(df, metadata={**DECLARED, "email": "identifier"})

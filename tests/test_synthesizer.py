@@ -596,3 +596,53 @@ def test_datetimes_of_any_resolution_come_back_in_range(unit, kind):
     assert out["when"].dtype == df["when"].dtype
     present = out["when"].dropna()
     assert len(present) and present.min() >= stamps.min() and present.max() <= stamps.max()
+
+
+# ------------------------------------------------------------ privacy by default
+def test_no_identifier_rare_value_or_timestamp_of_the_data_is_copied(adult, tmp_path):
+    """Without epsilon: a column of unique e-mail addresses is not modelled and its
+    generated values are new; no value of fewer than min_category_rows rows comes back;
+    ISO timestamps are read as datetimes and come back as new strings of their format,
+    within the real range."""
+    import warnings
+
+    from tabgan import load
+    from tabgan.transformer import RARE_VALUE
+
+    rng = np.random.default_rng(0)
+    df = adult.copy()
+    n = len(df)
+    df["email"] = [f"{''.join(rng.choice(list('abcdefgh'), 7))}{i}@site{i % 5}.com" for i in range(n)]
+    stamps = pd.Timestamp("2017-01-01") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s")
+    df["stop"] = stamps.strftime("%Y-%m-%dT%H:%M:%SZ")
+    df["rare"] = rng.choice(["x", "y"], n).astype(object)
+    df.loc[:3, "rare"] = ["only-0", "only-1", "only-2", "only-3"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        synth = Synthesizer(**TINY, random_state=0).fit(df)
+    assert any("'email' looks like an identifier" in str(w.message) for w in caught)
+    assert synth.metadata_["email"].kind == "identifier"
+    assert synth.metadata_["stop"].kind == "datetime"
+    out = synth.sample(n, random_state=0)
+    assert not out["email"].isin(set(df["email"])).any()
+    assert out["email"].str.fullmatch(r"[a-z]+\d+@[a-z]+\d\.[a-z]{3}").all()  # the same shapes
+    assert not out["rare"].str.startswith("only").any()
+    assert set(out["rare"]) <= {"x", "y", RARE_VALUE}
+    assert out["stop"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
+    assert df["stop"].min() <= out["stop"].min() and out["stop"].max() <= df["stop"].max()
+    assert out["stop"].isin(set(df["stop"])).mean() < 0.01  # new values (chance matches only)
+    synth.save(tmp_path / "m.tabgan")
+    again = load(tmp_path / "m.tabgan").sample(50, random_state=1)
+    pd.testing.assert_frame_equal(again, synth.sample(50, random_state=1))
+
+
+def test_generated_numbers_beyond_the_range_are_reflected_not_piled_on_its_ends():
+    from tabgan.transformer import _reflect
+
+    v = np.array([-0.5, 0.0, 0.3, 1.0, 1.2, 5.0])
+    np.testing.assert_allclose(_reflect(v, 0.0, 1.0), [0.5, 0.0, 0.3, 1.0, 0.8, 1.0])
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.uniform(0, 1, 800), "c": rng.choice(list("ab"), 800)})
+    out = Synthesizer(**TINY, random_state=0).fit(df).sample(2000, random_state=0)
+    assert (out["x"] == df["x"].max()).sum() + (out["x"] == df["x"].min()).sum() == 0
+    assert out["x"].between(df["x"].min(), df["x"].max()).all()

@@ -76,6 +76,12 @@ def private_metadata(df: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | 
     columns: dict[str, ColumnMetadata] = {}
     for name in df.columns:
         cm = declared.get(name) or ColumnMetadata(kind=schema_kind(df[name].dtype))
+        if cm.kind == "identifier":
+            raise PrivacyError(
+                f"Column {name!r} is declared an identifier: its generated values take the "
+                "shapes of the real ones, which a private fit cannot read. Drop the column "
+                "before a private fit (ids carry no statistics worth a budget)."
+            )
         if (
             cm.is_discrete
             and cm.categories is None
