@@ -44,6 +44,7 @@ from .distance import DistanceResult, _dcr, distance_to_closest_record
 from .membership import AttackResult, MembershipResult, _membership, membership_inference
 from .mixed_distance import MixedTypeDistance
 from .neighbors import NearestNeighbors
+from .rare import RareValueResult, rare_value_copies
 from .report import AuditReport, AuditSummary, summarize
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "distance_to_closest_record",
     "membership_inference",
     "attribute_inference",
+    "rare_value_copies",
     "AuditReport",
     "AuditSummary",
     "CanaryAuditResult",
@@ -63,6 +65,7 @@ __all__ = [
     "AttackResult",
     "AttributeInferenceResult",
     "SecretResult",
+    "RareValueResult",
     "MixedTypeDistance",
     "NearestNeighbors",
 ]
@@ -83,6 +86,7 @@ def audit(
     numeric_tolerance: float = 0.05,
     n_bootstrap: int = 500,
     confidence: float = 0.95,
+    rare_k: int = 10,
     random_state: RandomState = None,
 ) -> AuditReport:
     """Run every DataFrame audit and return a report with a plain-words verdict.
@@ -116,6 +120,9 @@ def audit(
         Bootstrap resamples for the membership-inference intervals.
     confidence:
         Level of every interval.
+    rare_k:
+        Rare-value audit: a training value held by fewer rows is rare, and its verbatim
+        copies are counted (:func:`rare_value_copies`).
     random_state:
         Seed or ``numpy.random.Generator``; the same seed gives the same report.
 
@@ -123,7 +130,7 @@ def audit(
     -------
     AuditReport
         ``rep.to_dict()`` has keys ``"dcr"``, ``"mia"``, ``"attribute_inference"``,
-        ``"summary"`` (and ``"settings"``); ``rep.to_html(path)``, ``rep.to_json(path)``.
+        ``"rare_values"``, ``"summary"`` (and ``"settings"``); ``rep.to_html(path)``, ``rep.to_json(path)``.
 
     Raises
     ------
@@ -166,7 +173,9 @@ def audit(
         confidence=confidence,
         rng=rng,
     )
+    rare = rare_value_copies(train, holdout, synthetic, k=rare_k, metadata=metadata)
     settings = {
+        "rare_k": rare_k,
         "n_train": len(train),
         "n_holdout": len(holdout),
         "n_synthetic": len(synthetic),
@@ -189,7 +198,8 @@ def audit(
         dcr=dcr,
         mia=mia,
         attribute_inference=attr,
-        summary=summarize(dcr, mia, attr),
+        rare_values=rare,
+        summary=summarize(dcr, mia, attr, rare),
         settings=settings,
     )
 

@@ -13,10 +13,13 @@ from ..reporting import figure, image, json_text, page, save, table
 from .attribute import AttributeInferenceResult
 from .distance import DistanceResult
 from .membership import MembershipResult
+from .rare import RareValueResult
 
-__all__ = ["AuditReport", "AuditSummary", "RISK_LEVELS", "summarize"]
+__all__ = ["AUDITS", "AuditReport", "AuditSummary", "RISK_LEVELS", "summarize"]
 
 RISK_LEVELS: tuple[str, ...] = ("low", "medium", "high")
+#: The audits of a report, in the order they are shown.
+AUDITS: tuple[str, ...] = ("dcr", "mia", "attribute_inference", "rare_values")
 
 CAVEATS: tuple[str, ...] = (
     "These numbers measure specific attacks; a low risk means these attacks failed, "
@@ -54,7 +57,7 @@ class AuditSummary:
 
     def __str__(self) -> str:
         lines = [self.verdict, ""]
-        for k in ("dcr", "mia", "attribute_inference"):
+        for k in AUDITS:
             lines.append(f"  {k:<20} {self.risk_levels[k].upper():<7} {self.reasons[k]}")
         lines += ["", "Caveats:"] + [f"  - {c}" for c in self.caveats]
         return "\n".join(lines)
@@ -65,9 +68,10 @@ def _max_level(*levels: str) -> str:
 
 
 def summarize(
-    dcr: DistanceResult, mia: MembershipResult, attr: AttributeInferenceResult
+    dcr: DistanceResult, mia: MembershipResult, attr: AttributeInferenceResult,
+    rare: RareValueResult,
 ) -> AuditSummary:
-    """Risk levels from the three audits (thresholds documented in docs/audits.md)."""
+    """Risk levels from the four audits (thresholds documented in docs/audits.md)."""
     levels: dict[str, str] = {}
     reasons: dict[str, str] = {}
 
@@ -121,7 +125,21 @@ def summarize(
             f"(attack {w.attack_rate:.1%} vs control {w.control_rate:.1%})."
         )
 
-    overall = _max_level(levels["dcr"], levels["mia"], levels["attribute_inference"])
+    # -- rare values copied verbatim
+    excess = rare.excess_share_low
+    if excess > 0.01:
+        levels["rare_values"] = "high"
+    elif excess > 0.001:
+        levels["rare_values"] = "medium"
+    else:
+        levels["rare_values"] = "low"
+    reasons["rare_values"] = (
+        f"{rare.synthetic_share:.2%} of synthetic rows hold a value that fewer than {rare.k} "
+        f"training rows hold ({rare.copied_values} such value(s) copied; real unseen rows: "
+        f"{rare.holdout_share:.2%})."
+    )
+
+    overall = _max_level(*(levels[k] for k in AUDITS))
     levels["overall"] = overall
     if overall == "high":
         verdict = (
@@ -139,7 +157,7 @@ def summarize(
             "LOW RISK: none of the attacks could tell training rows from unseen real rows "
             "better than chance. This is evidence, not proof, of privacy."
         )
-    flagged = [k for k in ("dcr", "mia", "attribute_inference") if levels[k] != "low"]
+    flagged = [k for k in AUDITS if levels[k] != "low"]
     if flagged:
         verdict += " Flagged by: " + ", ".join(flagged) + "."
     smallest = min(dcr.n_train, dcr.n_holdout, dcr.n_synthetic, 2 * mia.n_members)
@@ -163,6 +181,8 @@ class AuditReport:
         Membership-inference attacks.
     attribute_inference:
         Attribute-inference attacks.
+    rare_values:
+        Rare training values copied verbatim (:func:`tabgan.audit.rare_value_copies`).
     summary:
         The verdict and risk levels.
     settings:
@@ -172,15 +192,18 @@ class AuditReport:
     dcr: DistanceResult
     mia: MembershipResult
     attribute_inference: AttributeInferenceResult
+    rare_values: RareValueResult
     summary: AuditSummary
     settings: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data: keys ``dcr``, ``mia``, ``attribute_inference``, ``summary``, ``settings``."""
+        """Plain data: keys ``dcr``, ``mia``, ``attribute_inference``, ``rare_values``,
+        ``summary``, ``settings``."""
         return {
             "dcr": self.dcr.to_dict(),
             "mia": self.mia.to_dict(),
             "attribute_inference": self.attribute_inference.to_dict(),
+            "rare_values": self.rare_values.to_dict(),
             "summary": self.summary.to_dict(),
             "settings": dict(self.settings),
         }
@@ -280,7 +303,7 @@ def _render_html(rep: AuditReport) -> str:
             ["audit", "risk", "why"],
             [
                 [k, f"<span class='lvl-{lv[k]}'>{lv[k].upper()}</span>", html.escape(s.reasons[k])]
-                for k in ("dcr", "mia", "attribute_inference")
+                for k in AUDITS
             ],
             text_columns=("risk", "why"),
         ),
@@ -371,6 +394,23 @@ def _render_html(rep: AuditReport) -> str:
             ["secret", "quasi-identifiers", "attack", "control", "residual risk"],
             arows,
             text_columns=("quasi-identifiers",),
+        ),
+    ]
+    rv = rep.rare_values
+    parts += [
+        "<h2>4. Rare values copied verbatim</h2>",
+        f"<p>Training values held by fewer than {rv.k} training rows (in discrete columns, and "
+        "exact values of continuous ones) point at those rows wherever they appear. Shares of "
+        "rows holding one: synthetic rows, and real rows never used for training (chance). "
+        "No value is shown.</p>",
+        table(
+            ["column", "rare training values", "copied into the synthetic rows",
+             "synthetic rows holding one", "holdout rows holding one"],
+            [[html.escape(name), str(c["rare_values"]), str(c["copied_values"]),
+              f"{c['synthetic_share']:.2%}", f"{c['holdout_share']:.2%}"]
+             for name, c in rv.columns.items()]
+            + [["any column", "", str(rv.copied_values), f"{rv.synthetic_share:.2%}",
+                f"{rv.holdout_share:.2%}"]],
         ),
         "<h2>Settings</h2>",
         table(
