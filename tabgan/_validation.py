@@ -60,6 +60,11 @@ def int_tuple() -> Constraint:
     )
 
 
+def or_none(rule: Constraint) -> Constraint:
+    """``rule``, or ``None`` (the library chooses the value at fit time)."""
+    return Constraint(lambda v: v is None or rule.check(v), f"None or {rule.description}")
+
+
 def betas() -> Constraint:
     return Constraint(
         lambda v: isinstance(v, (tuple, list))

@@ -25,8 +25,10 @@ def _add_fit(sub) -> None:
     p = sub.add_parser("fit", help="fit a synthesizer on a CSV/Parquet table")
     p.add_argument("data", help="training table (.csv or .parquet)")
     p.add_argument("-o", "--output", required=True, help="model file to write (.tabgan)")
-    p.add_argument("--epochs", type=int, default=300)
-    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the table (default: 300, or the private recipe with --epsilon)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="rows per step (default: 500, or the private recipe with --epsilon)")
     p.add_argument("--pac", type=int, default=10)
     p.add_argument("--loss", choices=["wgan-gp", "gan"], default="wgan-gp")
     p.add_argument("--device", default="auto")

@@ -16,7 +16,7 @@ from . import _validation as v
 from .calibration import POOL, Calibration
 from .columns import check_dataframe
 from .errors import InvalidParameterError, ModelFileError, NotFittedError
-from .fitting import FitResult, PlainFit, build_generator, check_target_column, fit
+from .fitting import RECIPE_KEYS, FitResult, PlainFit, build_generator, check_target_column, fit
 from .generation import condition_targets, generate
 from .metadata import Metadata
 from .persistence import read_model, write_model
@@ -34,14 +34,14 @@ def _open_unit_or_none() -> v.Constraint:
     )
 
 _CONSTRAINTS: dict[str, v.Constraint] = {
-    "epochs": v.int_at_least(1),
-    "batch_size": v.int_at_least(2),
+    "epochs": v.or_none(v.int_at_least(1)),
+    "batch_size": v.or_none(v.int_at_least(2)),
     "pac": v.int_at_least(1),
     "embedding_dim": v.int_at_least(1),
     "generator_dim": v.int_tuple(),
-    "discriminator_dim": v.int_tuple(),
-    "generator_lr": v.real_in(0, 1, lo_open=True),
-    "discriminator_lr": v.real_in(0, 1, lo_open=True),
+    "discriminator_dim": v.or_none(v.int_tuple()),
+    "generator_lr": v.or_none(v.real_in(0, 1, lo_open=True)),
+    "discriminator_lr": v.or_none(v.real_in(0, 1, lo_open=True)),
     "generator_decay": v.real_in(0, 1),
     "discriminator_decay": v.real_in(0, 1),
     "betas": v.betas(),
@@ -86,13 +86,19 @@ class Synthesizer:
 
     All parameters are keyword-only; defaults follow the published CTGAN
     recipe, so quality compares with the ``ctgan`` package like for like.
+    Five settings default to ``None``, the library's choice at fit time
+    (:func:`tabgan.fitting.recipe`): without ``epsilon``, CTGAN's (300 epochs,
+    batch 500, critic (256, 256), learning rates 2e-4); with ``epsilon``, a private
+    recipe from the noisy row count (``docs/privacy.md``). A value you pass is always
+    used. ``settings_`` holds the values a fit used.
 
     Parameters
     ----------
     epochs:
         Passes over the table; each has ``len(df) // batch_size`` steps.
+        ``None``: see above.
     batch_size:
-        Rows per step; must be a multiple of ``pac``.
+        Rows per step; must be a multiple of ``pac``. ``None``: see above.
     pac:
         PacGAN group size: the critic judges ``pac`` rows at once.
     embedding_dim:
@@ -236,6 +242,10 @@ class Synthesizer:
     ----------
     metadata_, transformer_, generator_, loss_history_, device_, precision_, n_rows_
         Set by :meth:`fit`; ``precision_`` is ``"float32"`` or ``"bfloat16"``.
+    settings_
+        The values of ``epochs``, ``batch_size``, ``discriminator_dim``,
+        ``generator_lr`` and ``discriminator_lr`` the fit used (yours, or the
+        library's choice where you left ``None``).
     calibration_
         The training histograms of calibrated sampling (``None`` without it).
     selection_
@@ -250,14 +260,14 @@ class Synthesizer:
     def __init__(
         self,
         *,
-        epochs: int = 300,
-        batch_size: int = 500,
+        epochs: int | None = None,
+        batch_size: int | None = None,
         pac: int = 10,
         embedding_dim: int = 128,
         generator_dim: tuple[int, ...] = (256, 256),
-        discriminator_dim: tuple[int, ...] = (256, 256),
-        generator_lr: float = 2e-4,
-        discriminator_lr: float = 2e-4,
+        discriminator_dim: tuple[int, ...] | None = None,
+        generator_lr: float | None = None,
+        discriminator_lr: float | None = None,
         generator_decay: float = 1e-6,
         discriminator_decay: float = 1e-6,
         betas: tuple[float, float] = (0.5, 0.9),
@@ -361,7 +371,8 @@ class Synthesizer:
 
     def _validate_params(self) -> None:
         v.validate_params("Synthesizer", self.get_params(), _CONSTRAINTS)
-        if self.epsilon is None and self.batch_size % self.pac != 0:
+        if (self.epsilon is None and self.batch_size is not None
+                and self.batch_size % self.pac != 0):
             raise InvalidParameterError(
                 f"The 'batch_size' parameter of Synthesizer must be a multiple of 'pac' "
                 f"({self.pac}). Got {self.batch_size} instead."
@@ -430,6 +441,7 @@ class Synthesizer:
         self.device_ = result.device
         self.precision_ = result.precision
         self.n_rows_ = result.n_rows
+        self.settings_ = dict(result.settings)
         if result.ledger is not None and self.random_state is None:
             # A private fit without a seed: the saved sampling stream is seeded afresh from
             # the operating system, never from the stream that drew the privacy noise.
@@ -482,7 +494,8 @@ class Synthesizer:
         calibration = getattr(self, "calibration_", None) if not targets else None
         pool = n if calibration is None else math.ceil(POOL * n)
         codes, values = generate(
-            self.generator_, self.transformer_, pool, gen, targets, batch=self.batch_size
+            self.generator_, self.transformer_, pool, gen, targets,
+            batch=self.settings_["batch_size"],
         )
         rows = self.transformer_.decode(codes, values, rng=decode_rng)
         if calibration is None:
@@ -501,13 +514,15 @@ class Synthesizer:
         params["random_state"] = None  # a Generator is not JSON; the fitted state is saved instead
         params["device"] = str(params["device"])
         for key in ("generator_dim", "discriminator_dim", "betas"):
-            params[key] = list(params[key])
+            params[key] = None if params[key] is None else list(params[key])
         doc = {
             "class": type(self).__name__,
             "params": params,
             "metadata": self.metadata_.to_dict(),
             "transformer": self.transformer_.to_dict(),
             "n_rows": self.n_rows_,
+            "settings": {k: list(x) if isinstance(x, tuple) else x
+                         for k, x in self.settings_.items()},
             "precision": self.precision_,
             # NaN (epochs without a fidelity check) is not JSON: null
             "loss_history": {
@@ -544,7 +559,7 @@ class Synthesizer:
 
         params = dict(doc["params"])
         for key in ("generator_dim", "discriminator_dim", "betas"):
-            params[key] = tuple(params[key])
+            params[key] = None if params[key] is None else tuple(params[key])
         # files written before ema_decay existed hold the last weights, not an average:
         # say so rather than report the new default
         params.setdefault("ema_decay", None)
@@ -573,6 +588,9 @@ class Synthesizer:
         synth.device_ = dev
         synth.precision_ = precision
         synth.n_rows_ = int(doc["n_rows"])
+        # files written before the library chose settings: the parameters are the settings
+        settings = doc.get("settings") or {k: params[k] for k in RECIPE_KEYS}
+        synth.settings_ = {k: tuple(x) if isinstance(x, list) else x for k, x in settings.items()}
         gen = torch.Generator(device=dev)
         try:
             gen.set_state(tensors["sample_rng_state"])

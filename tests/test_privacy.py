@@ -422,25 +422,32 @@ def test_private_transformer_encodes_from_released_numbers_only(private_model):
     assert back.loc[0, "x"] <= 20.0 and back.loc[1, "color"] in {"red", "green", "blue"}
 
 
-def test_private_fit_with_nonprivate_defaults_warns(monkeypatch):
-    import pandas as pd
-    import pytest as _pytest
+def test_settings_left_none_take_the_private_recipe_and_explicit_ones_are_kept(monkeypatch):
+    """With epsilon and nothing set, the library chooses from the noisy row count (no
+    warning); a value the user passes is always used; without epsilon, CTGAN's."""
+    import warnings
 
-    from tabgan import Synthesizer
+    from tabgan.fitting import PRIVATE_STEPS, recipe
+    from tabgan.privacy import accountant
 
-    calls = []
-    monkeypatch.setattr(Synthesizer, "_validate_params", lambda self: calls.append(1))
-
-    def stop(*args, **kwargs):
-        raise RuntimeError("stop after the warning")
-
-    monkeypatch.setattr("tabgan.privacy.fitting.private_metadata", stop)
-    df = pd.DataFrame({"a": ["x", "y"] * 50})
-    with _pytest.warns(UserWarning, match="recommends epochs=30") as record:
-        with _pytest.raises(RuntimeError, match="stop after"):
-            Synthesizer(epsilon=1.0).fit(df)
-    assert calls
-    assert record[0].filename == __file__  # the user's line, not tabgan's
+    monkeypatch.setattr(accountant, "noisy_count", lambda n, epsilon, rng: 6000)
+    df = table(2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning about the settings any more
+        synth = Synthesizer(epsilon=1.0, random_state=0, epochs=1, device="cpu").fit(
+            df, metadata=DECLARED)
+    s = synth.settings_
+    assert s["epochs"] == 1  # passed: kept
+    assert s["batch_size"] == 200 and s["discriminator_dim"] == (64, 64)  # 6000 // 30
+    assert s["generator_lr"] == s["discriminator_lr"] == 1e-3
+    assert synth.batch_size is None and synth.get_params()["epochs"] == 1
+    assert synth.privacy_ledger_["training"].details["sample_rate"] == 200 / 6000
+    chosen = recipe({k: None for k in s}, rows=32_000)
+    assert chosen["batch_size"] == 1000 and chosen["epochs"] == round(PRIVATE_STEPS / 32)
+    assert recipe({k: None for k in s}, rows=1000)["batch_size"] == 64
+    plain = recipe({**{k: None for k in s}, "batch_size": 250})
+    assert plain == {"epochs": 300, "batch_size": 250, "discriminator_dim": (256, 256),
+                     "generator_lr": 2e-4, "discriminator_lr": 2e-4}
 
 
 # ----------------------------------------------------------------- refusals

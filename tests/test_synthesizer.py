@@ -43,7 +43,11 @@ def test_init_only_stores_parameters():
 
 
 def test_defaults_follow_ctgan_recipe():
+    from tabgan.fitting import RECIPE_KEYS, recipe
+
     p = Synthesizer().get_params()
+    assert all(p[k] is None for k in RECIPE_KEYS)  # the library's choice: without epsilon,
+    p = recipe(p)  # CTGAN's
     assert p["epochs"] == 300 and p["batch_size"] == 500 and p["pac"] == 10
     assert p["embedding_dim"] == 128
     assert tuple(p["generator_dim"]) == (256, 256) and tuple(p["discriminator_dim"]) == (256, 256)

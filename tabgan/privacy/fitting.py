@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import PrivacyError, warn_user
-from ..fitting import FitMode, transformer_settings
+from ..errors import PrivacyError
+from ..fitting import FitMode, recipe, transformer_settings
 from ..metadata import Metadata
 from ..training import Trainer
 from ..transformer import DataTransformer
@@ -50,20 +50,14 @@ class PrivateFit(FitMode):
 
     def metadata(self, data: pd.DataFrame, declared, rng: np.random.Generator) -> Metadata:
         p = self.params
-        if p["epochs"] == 300 and p["batch_size"] == 500:
-            warn_user(
-                "epsilon is set but epochs and batch_size are the non-private CTGAN defaults "
-                "(300, 500): the budget is shared by about 300 x rows/500 noisy critic steps, "
-                "so each gets very little and quality suffers. docs/privacy.md recommends "
-                "epochs=30, batch_size=1000, "
-                "discriminator_dim=(64, 64), generator_lr=discriminator_lr=1e-3."
-            )
         # The row count is released once, with noise, and everything that depends on the
         # table's size is computed from the noisy count (docs/privacy.md, "Row count").
         eps_rows = float(p["epsilon"]) * acc.row_count_share(p["preprocessing_share"])
         n = acc.noisy_count(len(data), eps_rows, rng)
         self.released_rows = n
         self.rows_entry = rows_entry(n, eps_rows)
+        # settings left None: the private recipe, from the noisy count
+        self.params = p = recipe(p, rows=n)
         delta = p["delta"] if p["delta"] is not None else acc.default_delta(n)
         if delta >= 1.0 / n:
             raise PrivacyError(
