@@ -20,6 +20,10 @@ nothing: categories, bounds and frequencies are all estimated privately.
 
     python benchmarks/privacy.py                                   # 1, 3, 10 and non-private
     python benchmarks/privacy.py --epochs 10 --rows 10000 --epsilons 1 --threads 2
+    python benchmarks/privacy.py --library-settings --undeclared --epsilons 1 --skip-nonprivate
+
+``--library-settings`` passes none of epochs, batch size, critic and learning rates: the
+library chooses (a new user's fit: ``Synthesizer(epsilon=1.0)``).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ parser.add_argument("--batch-size", type=int, default=1000, help="(expected) bat
 parser.add_argument("--critic", default="64,64", help="discriminator_dim")
 parser.add_argument("--lr", type=float, default=1e-3, help="generator and discriminator lr")
 parser.add_argument("--skip-nonprivate", action="store_true")
+parser.add_argument("--library-settings", action="store_true",
+                    help="leave epochs, batch size, critic and learning rates to the library")
 parser.add_argument("--undeclared", action="store_true", help="declare no metadata at all")
 parser.add_argument("--threads", type=int, default=None, help="torch threads")
 parser.add_argument("--device", default="auto")
@@ -100,15 +106,19 @@ runs = [] if args.epsilons.strip().lower() == "none" else [float(e) for e in arg
 if not args.skip_nonprivate:
     runs.append(None)
 
-print(f"train {train.shape}, test {test.shape}, epochs {args.epochs}, batch {args.batch_size}, "
-      f"critic {args.critic}, lr {args.lr}, threads {args.threads or 'default'}, "
+print(f"train {train.shape}, test {test.shape}, "
+      + ("settings: the library's, " if args.library_settings else
+         f"epochs {args.epochs}, batch {args.batch_size}, critic {args.critic}, lr {args.lr}, ")
+      + f"threads {args.threads or 'default'}, "
       f"metadata {'none' if args.undeclared else 'public codebook'}")
 rows, ledgers = [], {}
 for eps in runs:
-    synth = tabgan.Synthesizer(
-        epochs=args.epochs, batch_size=args.batch_size, epsilon=eps, device=args.device,
+    chosen = {} if args.library_settings else dict(
+        epochs=args.epochs, batch_size=args.batch_size,
         discriminator_dim=tuple(int(w) for w in args.critic.split(",")),
-        generator_lr=args.lr, discriminator_lr=args.lr, random_state=args.seed,
+        generator_lr=args.lr, discriminator_lr=args.lr)
+    synth = tabgan.Synthesizer(
+        epsilon=eps, device=args.device, random_state=args.seed, **chosen,
         ema_decay=None if args.ema_decay.lower() == "none" else float(args.ema_decay),
     )
     t0 = time.perf_counter()
@@ -129,7 +139,8 @@ for eps in runs:
         "TSTR AUC": report.utility["synthetic"]["roc_auc"],
         "real AUC": report.utility["real"]["roc_auc"],
         "fit s": fit_s,
-        "s/epoch": fit_s / args.epochs,
+        "settings": ",".join(f"{k}={v}" for k, v in synth.settings_.items()),
+        "s/epoch": fit_s / synth.settings_["epochs"],
     })
     if synth.privacy_ledger_ is not None:
         ledgers[eps] = synth.privacy_ledger_
