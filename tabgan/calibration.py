@@ -187,6 +187,45 @@ class Calibration:
                                     rounded=True))
         return cls(mode, binnings, single, pairs, joint, _orders(table, binnings))
 
+    @classmethod
+    def from_releases(cls, releases: Sequence[Any]) -> "Calibration":
+        """Marginal calibration to a private fit's released histograms (the noisy
+        category counts and value histograms of :mod:`tabgan.privacy.preprocessing`):
+        post-processing of differentially private numbers, so it costs no budget. Each
+        released category, value bin and missing count of at least
+        :data:`MIN_CELL_ROWS` (noisy) rows is a cell; a numeric column's bins are the
+        released ones (its two end points and the intervals between them, or one point
+        per value of a short integer range)."""
+        from .columns import MISSING, OTHER
+
+        binnings, single = [], []
+        for rel in releases:
+            if hasattr(rel, "categories"):  # CategoryRelease
+                cats = [c for c in rel.categories if c not in (MISSING, OTHER)]
+                b = Binning(rel.name, rel.kind, categories=cats)
+                counts = np.zeros(b.n_bins)
+                for c, k in zip(rel.categories, rel.counts):
+                    counts[b.n_bins - 1 if c == MISSING else b.lookup.get(c, b.n_bins - 2)] += k
+            else:  # NumericRelease
+                starts, widths = np.asarray(rel.starts), np.asarray(rel.widths)
+                points = starts[widths == 0]
+                edges = starts[widths > 0][1:]  # between consecutive intervals
+                b = Binning(rel.name, rel.kind, points=points.tolist(),
+                            edges=edges.tolist())
+                counts = np.zeros(b.n_bins)
+                # released bins in order: points and intervals interleaved by position
+                is_point = widths == 0
+                point_at = np.cumsum(is_point) - 1
+                interval_at = len(points) + np.cumsum(~is_point) - 1
+                where = np.where(is_point, point_at, interval_at)
+                np.add.at(counts, where, np.asarray(rel.weights, dtype=np.float64))
+                counts[-1] = rel.missing if rel.has_missing else 0.0
+            keep = np.flatnonzero(counts >= MIN_CELL_ROWS)
+            total = max(counts.sum(), 1e-300)
+            binnings.append(b)
+            single.append((keep.tolist(), (counts[keep] / total).tolist()))
+        return cls("marginals", binnings, single, [], [], [])
+
     def inclusion(self, table: pd.DataFrame, n: int) -> np.ndarray:
         """Each row's chance to be among ``n`` rows drawn from ``table`` (same columns as
         at fit): at most 1, summing to ``n``, found by raking so that the expected

@@ -63,10 +63,9 @@ def _check_scalar_cells(name: str, series: pd.Series) -> None:
     containers (they would otherwise be turned into strings and copied whole)."""
     kinds = {t for t in series.map(type).unique() if issubclass(t, _CONTAINERS)}
     if kinds:
-        where = int(np.flatnonzero(series.map(lambda v: isinstance(v, _CONTAINERS)).to_numpy())[0])
         raise InvalidDataError(
-            f"Column {name!r} holds {', '.join(sorted(t.__name__ for t in kinds))} cells (the "
-            f"first at position {where}); tabgan models one value per cell. Split the column "
+            f"Column {name!r} holds {', '.join(sorted(t.__name__ for t in kinds))} cells; "
+            "tabgan models one value per cell. Split the column "
             f"into one column per field, or, if each cell is a label, convert it: "
             f"df[{name!r}] = df[{name!r}].astype(str)."
         )
@@ -99,7 +98,11 @@ def datetime_format(series: pd.Series, *, sample: int = 1000) -> str | None:
             continue
         parsed = pd.to_datetime(values, format=fmt, errors="coerce")
         if parsed.notna().all() and (parsed.dt.strftime(fmt) == values).all():
-            return fmt
+            # the sample agrees: every value must parse too (one stray value elsewhere
+            # would otherwise make the fit refuse a column nobody declared datetime)
+            if pd.to_datetime(series.dropna(), format=fmt, errors="coerce").notna().all():
+                return fmt
+            return None
     return None
 
 

@@ -143,6 +143,11 @@ class FitMode:
     def trainer(self, **parts: Any) -> Trainer:
         raise NotImplementedError
 
+    def calibration(self, data: pd.DataFrame, meta: Metadata, seed: int) -> Calibration | None:
+        """Sampling's calibration (None: off): plain, to the training table's histograms;
+        private, to the released ones."""
+        raise NotImplementedError
+
     def finish(
         self, trainer: Trainer, entries: list[LedgerEntry]
     ) -> tuple[float, float, PrivacyLedger | None]:
@@ -165,6 +170,15 @@ class PlainFit(FitMode):
         parts["sampler"].attach_rows(parts["data"])
         return Trainer(**parts)
 
+    def calibration(self, data, meta, seed):
+        if self.params.get("calibrate") is None:
+            return None
+        modelled = [c for c in data.columns if meta[c].kind != "identifier"]
+        return Calibration.fit(
+            data[modelled], {c: meta[c].kind for c in modelled}, mode=self.params["calibrate"],
+            rng=np.random.default_rng(seed),
+        )
+
     def finish(self, trainer, entries):
         return math.inf, 1.0, None
 
@@ -185,14 +199,8 @@ def fit(
         keep, held = split_holdout(len(data), p["validation_size"], MAX_HOLDOUT_ROWS, rng)
         data, holdout = data.iloc[keep], data.iloc[held]
     transformer, entries = mode.transformer(data, meta, rng)
-    calibration = None
     calibration_seed = int(rng.integers(2**62))  # drawn always: `calibrate` never changes training
-    if p.get("calibrate") is not None and not mode.private:
-        modelled = [c for c in data.columns if meta[c].kind != "identifier"]
-        calibration = Calibration.fit(
-            data[modelled], {c: meta[c].kind for c in modelled}, mode=p["calibrate"],
-            rng=np.random.default_rng(calibration_seed),
-        )
+    calibration = mode.calibration(data, meta, calibration_seed)
     encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
     layout = transformer.layout_
     torch_rng = v.torch_generator(rng, device)
@@ -255,7 +263,12 @@ def target_model(
     check_target_column(target, transformer.columns_)
     parents = {d.name: d.parent for d in transformer.derived_}
     column = parents.get(target, target)
-    info = next(i for i in transformer.infos_ if i.name == column)
+    info = next((i for i in transformer.infos_ if i.name == column), None)
+    if info is None:  # an identifier-like column: not modelled
+        raise InvalidParameterError(
+            f"The target {target!r} looks like an identifier (nearly every value distinct) and "
+            "is not modelled; name another column, or declare its kind in the metadata."
+        )
     if not isinstance(info, DiscreteInfo):
         raise InvalidParameterError(
             f"target conditioning needs a discrete or boolean target; {target!r} is "

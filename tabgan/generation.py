@@ -104,7 +104,8 @@ def condition_targets(
             if info.other_values and key in info.other_values:
                 raise ConditionError(
                     f"Value {value!r} of column {column!r} is too rare to condition on "
-                    f"(it is pooled with other values; raise max_categories)."
+                    f"(it is pooled with other values: raise max_categories, or lower "
+                    "min_category_rows if it is held by fewer rows than that)."
                 )
             shown = [c for c in info.categories if c not in (MISSING, OTHER)][:10]
             pooled = (" Values held by fewer than min_category_rows training rows are never "

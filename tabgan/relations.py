@@ -201,6 +201,8 @@ def _joint_cells(
     keep = table >= MIN_ROWS_PER_VALUE
     seen = table.sum(axis=1) > 0
     top = table.argmax(axis=1)
+    if (table[np.flatnonzero(seen), top[seen]] < MIN_ROWS_PER_VALUE).any():
+        return None  # a parent value's only cell would be a pair of a few rows, copied
     keep[np.flatnonzero(seen), top[seen]] = True  # every parent value keeps one cell
     cells = int(keep.sum())
     if (cells > MAX_JOINT_CELLS or table[keep].sum() < MIN_JOINT_COVER * n

@@ -371,11 +371,12 @@ class Synthesizer:
 
     def _validate_params(self) -> None:
         v.validate_params("Synthesizer", self.get_params(), _CONSTRAINTS)
-        if (self.epsilon is None and self.batch_size is not None
-                and self.batch_size % self.pac != 0):
+        batch = 500 if self.batch_size is None else self.batch_size  # CTGAN's, if left None
+        if self.epsilon is None and batch % self.pac != 0:
             raise InvalidParameterError(
                 f"The 'batch_size' parameter of Synthesizer must be a multiple of 'pac' "
-                f"({self.pac}). Got {self.batch_size} instead."
+                f"({self.pac}). Got {batch}"
+                + (" (the default)" if self.batch_size is None else "") + " instead."
             )
         if self.check_every is not None and self.epsilon is not None:
             raise InvalidParameterError(

@@ -340,6 +340,7 @@ class DataTransformer:
         n_values: dict[str, int] = {}
         values: dict[str, list[Any]] = {}  # per candidate, the value of each code
         parents: list[str] = []
+        exact_parents = {d.parent for d in self.derived_}
         for info in infos:
             if isinstance(info, DiscreteInfo):
                 if len(info.categories) < 2 or OTHER in info.categories or 0 in info.counts:
@@ -357,7 +358,8 @@ class DataTransformer:
             else:
                 continue
             n_values[info.name] = len(values[info.name])
-        pairs = find_joint(codes, n_values, parents)
+        # a parent of exact children cannot be a joint child (its children read its codes)
+        pairs = [p for p in find_joint(codes, n_values, parents) if p.child not in exact_parents]
         if not pairs:
             return infos
         by_name = {info.name: info for info in infos}
@@ -561,6 +563,9 @@ class DataTransformer:
                         )
                 cats = [c for c, _ in frequent[:keep]] + [OTHER]
                 cnts = [k for _, k in frequent[:keep]] + [sum(info.other_counts)]
+                if info.pandas_categories is not None and n_rare:  # rare ones leave the dtype
+                    gone = {py_scalar(c) for c, r in zip(counts.index, rare) if r}
+                    info.pandas_categories = [c for c in info.pandas_categories if c not in gone]
         n_missing = int(series.isna().sum())
         if n_missing:
             cats.append(MISSING)
@@ -1067,6 +1072,8 @@ def _restore_discrete(info: DiscreteInfo, values: np.ndarray) -> pd.Series:
             return s.astype("bool") if not s.isna().any() else s.astype("boolean")
         if dtype == "object":
             return s
+        if dtype[0] in "iu" and s.isna().any():  # int64 with missing values: Int64
+            return s.astype(dtype.capitalize())
         return s.astype(dtype)
     except (TypeError, ValueError):
         return s

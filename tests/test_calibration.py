@@ -128,12 +128,29 @@ def test_synthesizer_samples_calibrated_rows_and_saves_the_histograms(tmp_path):
     assert again.calibration_.to_dict() == synth.calibration_.to_dict()
 
 
-def test_conditions_and_private_fits_sample_uncalibrated():
+def test_conditions_sample_uncalibrated_and_private_fits_calibrate_to_released_marginals():
     synth = Synthesizer(**TINY).fit(real(600))
     out = synth.sample(50, random_state=0, conditions={"sex": "Female"})
     assert (out["sex"] == "Female").all()
-    private = Synthesizer(**TINY, epsilon=5.0).fit(real(600))
-    assert private.calibration_ is None
+    df = real(3000)
+    private = Synthesizer(**{**TINY, "batch_size": 100}, epsilon=5.0).fit(df)
+    cal = private.calibration_
+    assert cal is not None and cal.mode == "marginals" and cal.pairs == []
+    # its targets are the released (noisy) counts, nothing read from the table since
+    info = next(i for i in private.transformer_.infos_ if i.name == "sex")
+    k = [b.name for b in cal.binnings].index("sex")
+    index, share = cal.single[k]
+    released = np.asarray(info.counts, dtype=float) / sum(info.counts)
+    b = cal.binnings[k]
+    for i, s in zip(index, share):
+        assert s == pytest.approx(released[info.categories.index(b.categories[i])])
+    # and it pulls the sample's marginals towards them
+    raw = Synthesizer(**{**TINY, "batch_size": 100}, epsilon=5.0,
+                      calibrate=None).fit(df).sample(3000, random_state=1)
+    cooked = private.sample(3000, random_state=1)
+    target = dict(zip(info.categories, released))
+    gap = lambda out: sum(abs(out["sex"].eq(c).mean() - p) for c, p in target.items())  # noqa: E731
+    assert gap(cooked) < gap(raw)
 
 
 def ordered(n: int, seed: int = 0) -> pd.DataFrame:

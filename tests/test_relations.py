@@ -263,3 +263,25 @@ def test_synthetic_rows_pair_joint_columns_as_real_rows_do_and_take_conditions(t
     synth.save(tmp_path / "m.tabgan")
     pd.testing.assert_frame_equal(load(tmp_path / "m.tabgan").sample(50, random_state=3),
                                   synth.sample(50, random_state=3))
+
+
+def test_review_cases_of_joint_columns():
+    """A parent of an exact child is never a joint child (its child reads its codes), and
+    a parent value whose only cell is a pair of a few rows keeps the pair from being joint
+    (that pair would be written word for word)."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    a = rng.integers(0, 6, n)
+    b = np.where(rng.random(n) < 0.995, a // 2, (a // 2 + 1) % 3)
+    df = pd.DataFrame({"A": [f"a{i}" for i in a], "B": [f"b{i}" for i in b]})
+    df["C"] = df["B"].map({"b0": 10, "b1": 20, "b2": 30})
+    synth = Synthesizer(**{**TINY, "batch_size": 100}, random_state=0).fit(df)
+    d = {x.name: x for x in synth.transformer_.derived_}
+    assert d["C"].parent == "B" and "B" not in {x.name for x in d.values() if x.joint}
+    out = synth.sample(200, random_state=0)
+    assert (out["C"] == out["B"].map({"b0": 10, "b1": 20, "b2": 30})).all()
+    # a parent value of 12 rows whose most frequent child value has 5: no joint column
+    few = pd.DataFrame({"p": ["x"] * 600 + ["y"] * 600 + ["z"] * 12,
+                        "c": [1.0] * 600 + [2.0] * 600 + [13.37] * 5 + [14.1] * 4 + [15.2] * 3})
+    codes, n_values = codes_of(few)
+    assert find_joint(codes, n_values, parents=["p"]) == []

@@ -349,3 +349,27 @@ def test_rare_values_are_pooled_and_never_written_back():
     many = pd.DataFrame({"id": [f"u{i}" for i in range(300)]})
     with pytest.warns(UserWarning, match=r"'id': 300 value\(s\) held by fewer than 10 rows"):
         DataTransformer().fit(many, rng=rng())
+
+
+def test_review_cases_of_rare_values_and_dates():
+    """Rare values leave a category dtype's list too; an integer column declared discrete
+    with pooled values comes back as nullable Int64; one stray value anywhere keeps a
+    column of date strings categorical; pac is checked against the default batch."""
+    from tabgan import InvalidParameterError, Synthesizer
+    from tabgan.metadata import detect_kind
+
+    cat = pd.Series(["a"] * 50 + ["b"] * 50 + ["Jane Doe, 1 Main St"], dtype="category")
+    tr = DataTransformer().fit(pd.DataFrame({"c": cat}), rng=rng())
+    back = tr.inverse_transform(tr.transform(pd.DataFrame({"c": cat}), rng=rng(1)), rng=rng(2))
+    assert "Jane Doe, 1 Main St" not in list(back["c"].cat.categories)
+    assert "Jane Doe, 1 Main St" not in str(tr.to_dict())
+    ints = pd.DataFrame({"k": np.r_[np.ones(50, dtype=np.int64), np.full(50, 2), [99]]})
+    tr = DataTransformer().fit(ints, Metadata.detect(ints, {"k": "discrete"}), rng=rng())
+    back = tr.inverse_transform(tr.transform(ints, rng=rng(1)), rng=rng(2))
+    assert str(back["k"].dtype) == "Int64" and back["k"].isna().sum() == 1
+    dates = pd.Series([f"2019-01-{d:02d}" for d in range(1, 29)] * 100)
+    assert detect_kind(dates) == "datetime"
+    dates[1234] = "unknown"
+    assert detect_kind(dates) == "discrete"
+    with pytest.raises(InvalidParameterError, match=r"multiple of 'pac' \(3\). Got 500 \(the default\)"):
+        Synthesizer(pac=3).fit(pd.DataFrame({"x": np.arange(100.0)}))

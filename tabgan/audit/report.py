@@ -69,7 +69,7 @@ def _max_level(*levels: str) -> str:
 
 def summarize(
     dcr: DistanceResult, mia: MembershipResult, attr: AttributeInferenceResult,
-    rare: RareValueResult,
+    rare: RareValueResult | None = None,
 ) -> AuditSummary:
     """Risk levels from the four audits (thresholds documented in docs/audits.md)."""
     levels: dict[str, str] = {}
@@ -126,18 +126,22 @@ def summarize(
         )
 
     # -- rare values copied verbatim
-    excess = rare.excess_share_low
-    if excess > 0.01:
+    excess = -1.0 if rare is None else rare.excess_share_low
+    if rare is None:
+        levels["rare_values"] = "low"
+        reasons["rare_values"] = "not run."
+    elif excess > 0.01:
         levels["rare_values"] = "high"
     elif excess > 0.001:
         levels["rare_values"] = "medium"
     else:
         levels["rare_values"] = "low"
-    reasons["rare_values"] = (
-        f"{rare.synthetic_share:.2%} of synthetic rows hold a value that fewer than {rare.k} "
-        f"training rows hold ({rare.copied_values} such value(s) copied; real unseen rows: "
-        f"{rare.holdout_share:.2%})."
-    )
+    if rare is not None:
+        reasons["rare_values"] = (
+            f"{rare.synthetic_share:.2%} of synthetic rows hold a value that fewer than "
+            f"{rare.k} training rows hold ({rare.copied_values} such value(s) copied; real "
+            f"unseen rows: {rare.holdout_share:.2%})."
+        )
 
     overall = _max_level(*(levels[k] for k in AUDITS))
     levels["overall"] = overall
@@ -192,9 +196,9 @@ class AuditReport:
     dcr: DistanceResult
     mia: MembershipResult
     attribute_inference: AttributeInferenceResult
-    rare_values: RareValueResult
     summary: AuditSummary
     settings: dict[str, Any]
+    rare_values: RareValueResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: keys ``dcr``, ``mia``, ``attribute_inference``, ``rare_values``,
@@ -203,7 +207,7 @@ class AuditReport:
             "dcr": self.dcr.to_dict(),
             "mia": self.mia.to_dict(),
             "attribute_inference": self.attribute_inference.to_dict(),
-            "rare_values": self.rare_values.to_dict(),
+            "rare_values": None if self.rare_values is None else self.rare_values.to_dict(),
             "summary": self.summary.to_dict(),
             "settings": dict(self.settings),
         }
@@ -397,7 +401,7 @@ def _render_html(rep: AuditReport) -> str:
         ),
     ]
     rv = rep.rare_values
-    parts += [
+    parts += [] if rv is None else [
         "<h2>4. Rare values copied verbatim</h2>",
         f"<p>Training values held by fewer than {rv.k} training rows (in discrete columns, and "
         "exact values of continuous ones) point at those rows wherever they appear. Shares of "

@@ -325,7 +325,9 @@ class PrivateTrainer(Trainer):
         # does not reach its partners through the generator's batch statistics.
         b = self.cfg.batch_size
         chunks = [self._fake(b, original=True) for _ in range(max(-(-m // b), 1))]
-        fake = torch.cat([torch.cat([f, c], dim=1) for f, _, c, _ in chunks])[:m]
+        fake = torch.cat([torch.cat([f, c], dim=1) for f, _, c, _ in chunks])
+        self.recorded_fakes = fake[:b]  # the loss history's rows: a fixed number, not m
+        fake = fake[:m]
         alpha = torch.rand(m, 1, generator=self.rng, device=self.device)
         mixed = alpha * real + (1.0 - alpha) * fake
         masks = tuple(self.D.masks(m, self.rng) for _ in range(3))  # float32, as the norms
@@ -341,6 +343,7 @@ class PrivateTrainer(Trainer):
             with torch.no_grad():
                 real, fake, mixed, masks = self.private_batch()
             self.batch_sizes.append(real.shape[0])
+            self._record()
             grads, _, fake_score = clipped_gradient_sum(
                 self.D, real, fake, mixed, masks,
                 loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,
@@ -351,7 +354,15 @@ class PrivateTrainer(Trainer):
             p.grad = g.view_as(p)
         self.opt_d.step()  # Opacus: + N(0, (noise_multiplier * C)^2), / expected batch size, Adam
         self.steps_taken += 1
-        return fake_loss(fake_score, cfg.loss).mean() if len(fake_score) else fake_score.sum()
+        # The recorded loss: the critic's scores of a fixed batch of generated rows (not
+        # of the m partners, whose number follows the true row count), before the update.
+        del fake_score
+        return self._recorded_loss
+
+    @torch.no_grad()
+    def _record(self) -> None:
+        with torch.autocast(self.device.type, enabled=False):
+            self._recorded_loss = fake_loss(self.D(self.recorded_fakes), self.cfg.loss).mean()
 
 
 def training_entry(

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..calibration import Calibration
 from ..errors import PrivacyError
 from ..fitting import FitMode, recipe, transformer_settings
 from ..metadata import Metadata
@@ -102,7 +103,15 @@ class PrivateFit(FitMode):
             releases, meta, rng=rng
         )
         self.released = transformer
+        self.releases = releases
         return transformer, entries
+
+    def calibration(self, data, meta, seed):
+        """Calibrated sampling to the released marginals (post-processing: no budget);
+        column pairs were not released, so ``"pairs"`` calibrates the marginals too."""
+        if self.params.get("calibrate") is None:
+            return None
+        return Calibration.from_releases(self.releases)
 
     def trainer(self, **parts: Any) -> Trainer:
         # the sampler keeps the noisy counts; real rows are never indexed by category
