@@ -297,9 +297,9 @@ def summary(records: list[dict]) -> str:
     head = f"{'table':13s} {'generator':13s} {'n':>2s} " + " ".join(f"{h:>13s}" for h, _, _ in COLUMNS)
     lines += [head, "-" * len(head)]
     frame = pd.DataFrame(records)
-    tagged = sorted({r["generator"] for r in records} - set(GENERATORS + EXTRA))  # --tag runs
+    tagged = sorted({r["generator"] for r in records} - {*GENERATORS, *EXTRA})  # --tag runs
     for table in TABLES:
-        for gen in GENERATORS + EXTRA + tagged:
+        for gen in [*GENERATORS, *EXTRA, *tagged]:
             runs = frame[(frame.table == table) & (frame.generator == gen)] if len(frame) else frame
             if not len(runs):
                 continue
