@@ -106,3 +106,15 @@ def test_fit_with_target_and_model_selection(csv, tmp_path, capsys):
     assert fitted.selection_["epochs_trained"] == 2
     assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--target", "nope"]) == 2
     assert "not a column" in capsys.readouterr().err
+
+
+def test_fit_privacy_by_default_and_secure_mode_options(csv, tmp_path, capsys):
+    from tabgan import load
+
+    model = tmp_path / "m.tabgan"
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--min-category-rows", "1"]) == 0
+    assert load(str(model)).min_category_rows == 1
+    # secure mode refuses a seed, with a one-line error
+    assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--epsilon", "1",
+                 "--secure-mode"]) == 2
+    assert "random_state=None" in capsys.readouterr().err
