@@ -72,7 +72,9 @@ def find_derived(
     """Children and their parents: ``{child: (parent, child value codes)}``.
 
     ``parents``: per eligible parent column, each row's category code (``0 ..
-    n_values[parent] - 1``); ``candidates``: the columns that may be derived, in the
+    n_values[parent] - 1``, or ``-1`` for a row whose value is pooled with rare ones:
+    such rows are left out of the check, and the child is written missing for them);
+    ``candidates``: the columns that may be derived, in the
     order they are considered. A column that is a parent is never derived, and a
     derived column is never a parent, so there are no chains. Among several parents a
     child takes the one with the fewest values (ties: the first in ``parents``).
@@ -91,11 +93,21 @@ def find_derived(
             continue  # a constant is no relation
         found = None
         for parent in sorted(eligible, key=lambda p: n_values[p]):
-            if parent == child or parent in derived or k > n_values[parent]:
+            if parent == child or parent in derived:
                 continue
-            pair = parents[parent].astype(np.int64) * k + codes
+            pcodes = parents[parent]
+            pooled = pcodes < 0
+            if pooled.any():  # rows of pooled rare values take no part
+                if len(np.unique(codes[~pooled])) > n_values[parent]:
+                    continue
+                pcodes, ccodes = pcodes[~pooled], codes[~pooled]
+            elif k > n_values[parent]:
+                continue
+            else:
+                ccodes = codes
+            pair = pcodes.astype(np.int64) * k + ccodes
             if parent not in present:
-                present[parent] = len(np.unique(parents[parent]))
+                present[parent] = len(np.unique(pcodes))
             if len(np.unique(pair)) == present[parent]:
                 found = parent
                 break

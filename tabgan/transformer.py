@@ -301,8 +301,11 @@ class DataTransformer:
         :mod:`tabgan.relations`), each with its value for every parent category."""
         parents, n_values = {}, {}
         for info in infos:
-            if isinstance(info, DiscreteInfo) and OTHER not in info.categories:
-                parents[info.name] = self.category_codes(info, df[info.name])
+            if isinstance(info, DiscreteInfo):
+                codes = self.category_codes(info, df[info.name])
+                if OTHER in info.categories:  # pooled rows take no part (relations.py)
+                    codes = np.where(codes == info.categories.index(OTHER), -1, codes)
+                parents[info.name] = codes
                 n_values[info.name] = len(info.categories)
         candidates = [
             info.name for info in infos
@@ -316,13 +319,25 @@ class DataTransformer:
             codes = parents[parent]
             first = np.full(n_values[parent], -1, dtype=np.int64)
             seen, at = np.unique(codes, return_index=True)
-            first[seen] = at
+            keep = seen >= 0  # a pooled parent value's child is written missing
+            first[seen[keep]] = at[keep]
             column = df[child]
             values = [
                 None if k < 0 or pd.isna(column.iloc[k]) else py_scalar(column.iloc[k])
                 for k in first
             ]
             info = by_name[child]
+            pooled = codes < 0
+            if pooled.any() and isinstance(info, NumericInfo):
+                # a number for the pooled parent values, so that the column keeps its dtype:
+                # their most common one if at least min_category_rows rows hold it, else the
+                # column's most common one (never a value of one or a few rows); a discrete
+                # child is written missing there (its values may be as rare as the parent's)
+                counts = column[pooled].value_counts(dropna=True)
+                if not len(counts) or counts.iloc[0] < self.min_category_rows:
+                    counts = column.value_counts(dropna=True)
+                if len(counts):
+                    values[by_name[parent].categories.index(OTHER)] = py_scalar(counts.index[0])
             out.append(Derived(
                 name=child, parent=parent, kind=info.kind, dtype=info.dtype, values=values,
                 pandas_categories=getattr(info, "pandas_categories", None),

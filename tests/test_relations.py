@@ -285,3 +285,20 @@ def test_review_cases_of_joint_columns():
                         "c": [1.0] * 600 + [2.0] * 600 + [13.37] * 5 + [14.1] * 4 + [15.2] * 3})
     codes, n_values = codes_of(few)
     assert find_joint(codes, n_values, parents=["p"]) == []
+
+
+def test_a_parent_with_pooled_rare_values_still_has_its_children():
+    """Rows whose parent value is pooled as rare take no part in the check; a numeric child
+    gets one common value there (its dtype kept; never a value of one or a few rows), and is exact everywhere
+    else; a discrete child is written missing there."""
+    df = related(2000)
+    df.loc[:5, "level"] = [f"rare-{i}" for i in range(6)]  # six values of one row each
+    df.loc[:5, "level_code"] = np.arange(100, 106)
+    tr = DataTransformer().fit(df, rng=np.random.default_rng(0))
+    assert derived_of(tr)["level_code"] == "level"
+    back = tr.inverse_transform(tr.transform(df, rng=np.random.default_rng(1)),
+                                rng=np.random.default_rng(2))
+    assert (back["level"][:6] == "(other)").all() and back["level_code"].dtype == df["level_code"].dtype
+    assert (back["level_code"][6:] == df["level_code"][6:]).all()
+    # one value for the pooled rows, and not one of theirs (each is one row's)
+    assert back["level_code"][:6].nunique() == 1 and not back["level_code"].isin(range(100, 106)).any()
