@@ -302,6 +302,8 @@ class DataTransformer:
         parents, n_values = {}, {}
         for info in infos:
             if isinstance(info, DiscreteInfo):
+                if info.other_values and info.other_values != [_pooled_value(info)]:
+                    continue  # frequent values drawn back from the bucket: no parent
                 codes = self.category_codes(info, df[info.name])
                 if OTHER in info.categories:  # pooled rows take no part (relations.py)
                     codes = np.where(codes == info.categories.index(OTHER), -1, codes)
@@ -920,6 +922,13 @@ class DataTransformer:
 RARE_VALUE = "(other)"
 #: A warning says so when pooled rare values hold at least this share of a column's rows.
 RARE_WARN_SHARE = 0.01
+
+
+def _pooled_value(info: DiscreteInfo) -> Any:
+    """The placeholder a column's pooled rare values are written as (see
+    :func:`_rare_placeholder`), from its fitted state."""
+    return info.other_values[-1] if info.other_values and info.other_values[-1] in (
+        RARE_VALUE, None) else RARE_VALUE
 
 
 def _rare_placeholder(series: pd.Series) -> Any:
