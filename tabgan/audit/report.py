@@ -63,6 +63,11 @@ class AuditSummary:
         return "\n".join(lines)
 
 
+def _level(value: float, *, high: float, medium: float) -> str:
+    """``"high"`` above ``high``, ``"medium"`` above ``medium``, else ``"low"``."""
+    return "high" if value > high else "medium" if value > medium else "low"
+
+
 def _max_level(*levels: str) -> str:
     return max(levels, key=RISK_LEVELS.index)
 
@@ -112,13 +117,7 @@ def summarize(
         levels["attribute_inference"] = "low"
         reasons["attribute_inference"] = "not run (no column to infer from)."
     else:
-        lo = w.residual_risk_ci[0]
-        if lo > 0.2:
-            levels["attribute_inference"] = "high"
-        elif lo > 0.05:
-            levels["attribute_inference"] = "medium"
-        else:
-            levels["attribute_inference"] = "low"
+        levels["attribute_inference"] = _level(w.residual_risk_ci[0], high=0.2, medium=0.05)
         reasons["attribute_inference"] = (
             f"worst secret '{w.sensitive}': residual risk {w.residual_risk:.3f} "
             f"[{w.residual_risk_ci[0]:.3f}, {w.residual_risk_ci[1]:.3f}] "
@@ -126,17 +125,10 @@ def summarize(
         )
 
     # -- rare values copied verbatim
-    excess = -1.0 if rare is None else rare.excess_share_low
     if rare is None:
-        levels["rare_values"] = "low"
-        reasons["rare_values"] = "not run."
-    elif excess > 0.01:
-        levels["rare_values"] = "high"
-    elif excess > 0.001:
-        levels["rare_values"] = "medium"
+        levels["rare_values"], reasons["rare_values"] = "low", "not run."
     else:
-        levels["rare_values"] = "low"
-    if rare is not None:
+        levels["rare_values"] = _level(rare.excess_share_low, high=0.01, medium=0.001)
         reasons["rare_values"] = (
             f"{rare.synthetic_share:.2%} of synthetic rows hold a value that fewer than "
             f"{rare.k} training rows hold ({rare.copied_values} such value(s) copied; real "
