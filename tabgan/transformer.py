@@ -893,7 +893,12 @@ class DataTransformer:
             mode = code(info.name, "mode")
             scalar = np.clip(value(info.name).astype(np.float64), -1.0, 1.0)
             values = scalar * np.asarray(info.scales)[mode] + np.asarray(info.means)[mode]
-            values = _reflect(values, info.lower, info.upper)
+            if getattr(self, "private_", False):
+                # a private fit has no point modes: clipping makes the mass at a (noisy or
+                # declared, never one row's) bound, such as capital-gain's zeros
+                values = np.clip(values, info.lower, info.upper)
+            else:
+                values = _reflect(values, info.lower, info.upper)
         if info.kind in ("integer", "datetime") and not info.all_missing:
             values = np.round(values)
         miss = code(info.name, "missing")
