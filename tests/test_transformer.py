@@ -373,3 +373,23 @@ def test_review_cases_of_rare_values_and_dates():
     assert detect_kind(dates) == "discrete"
     with pytest.raises(InvalidParameterError, match=r"multiple of 'pac' \(3\). Got 500 \(the default\)"):
         Synthesizer(pac=3).fit(pd.DataFrame({"x": np.arange(100.0)}))
+
+
+def test_private_transformers_clip_and_plain_ones_reflect_out_of_range_values():
+    """A plain fit reflects a generated value beyond the range (no pile on one row's
+    extreme); a private fit clips (its bounds are noisy or declared, and clipping makes
+    the mass at a bound that it has no point mode for)."""
+    df = pd.DataFrame({"x": np.linspace(0.0, 10.0, 200)})
+    tr = DataTransformer(point_share=None).fit(df, rng=rng())
+    info = tr.infos_[0]
+    k = int(np.argmax(info.means))  # the mode nearest the top: push its scalar to +1
+    n = 50
+    codes = np.full((n, len(tr.layout_.softmax_spans)), k, dtype=np.int64)
+    far = info.means[k] + info.scales[k] > info.upper
+    assert far  # the mode reaches beyond the range
+    values = np.ones((n, len(tr.layout_.tanh_spans)))
+    plain = tr.decode(codes, values, rng=rng())["x"]
+    assert (plain < info.upper).all() and (plain >= info.lower).all()
+    tr.private_ = True
+    private = tr.decode(codes, values, rng=rng())["x"]
+    assert (private == info.upper).all()
