@@ -71,3 +71,14 @@ def test_report_flags_rare_copies_and_tabgan_defaults_copy_none(adult):
         warnings.simplefilter("ignore")
         kept = plain.fit(train).sample(1000, random_state=0)
     assert rare_value_copies(train, holdout, kept).copied_values > 0  # the audit can see it
+
+
+def test_a_bad_threshold_is_refused_clearly(adult):
+    from tabgan import InvalidParameterError
+
+    train, holdout = adult.iloc[:200], adult.iloc[200:400]
+    for bad in (0, -3, 2.5, "ten", True):
+        with pytest.raises(InvalidParameterError, match="'k' parameter must be an int >= 1"):
+            rare_value_copies(train, holdout, train, k=bad)
+    with pytest.raises(InvalidParameterError, match="'rare_k' parameter"):
+        audit(train, holdout, train, rare_k=0)

@@ -25,7 +25,14 @@ from typing import Any
 import pandas as pd
 
 from ..metadata import Metadata
-from ._common import RandomState, as_generator, check_tables, confidence_level, emit
+from ._common import (
+    RandomState,
+    as_generator,
+    check_tables,
+    confidence_level,
+    emit,
+    positive_int,
+)
 from .attribute import (
     AttributeInferenceResult,
     SecretResult,
@@ -173,6 +180,7 @@ def audit(
         confidence=confidence,
         rng=rng,
     )
+    rare_k = positive_int(rare_k, "rare_k")
     rare = rare_value_copies(train, holdout, synthetic, k=rare_k, metadata=metadata)
     settings = {
         "rare_k": rare_k,

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..metadata import Metadata
-from ._common import check_tables
+from ._common import check_tables, positive_int
 
 __all__ = ["RareValueResult", "rare_value_copies"]
 
@@ -94,6 +94,7 @@ def rare_value_copies(
     value held by fewer rows is rare; ``metadata``: column kinds, detected from
     ``train`` when None."""
     train, holdout, synthetic, _ = check_tables(train, holdout, synthetic)
+    k = positive_int(k, "k")
     meta = Metadata.detect(train, metadata)
     hit_syn = np.zeros(len(synthetic), dtype=bool)
     hit_hold = np.zeros(len(holdout), dtype=bool)
