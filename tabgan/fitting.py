@@ -42,7 +42,7 @@ from .selection import BestSnapshot, FidelityCheck, split_holdout
 from .training import TrainConfig, Trainer
 from .transformer import DataTransformer, DiscreteInfo
 
-__all__ = ["MAX_HOLDOUT_ROWS", "RECIPE_KEYS", "FitMode", "FitResult", "PlainFit", "build_generator",
+__all__ = ["CTGAN_RECIPE", "MAX_HOLDOUT_ROWS", "RECIPE_KEYS", "FitMode", "FitResult", "PlainFit", "build_generator",
            "build_networks", "check_target_column", "fit", "target_model", "train_config", "transformer_settings"]
 
 #: The settings the library chooses where the user leaves ``None`` (see :func:`recipe`).

@@ -16,7 +16,15 @@ from . import _validation as v
 from .calibration import POOL, Calibration
 from .columns import check_dataframe
 from .errors import InvalidParameterError, ModelFileError, NotFittedError
-from .fitting import RECIPE_KEYS, FitResult, PlainFit, build_generator, check_target_column, fit
+from .fitting import (
+    CTGAN_RECIPE,
+    RECIPE_KEYS,
+    FitResult,
+    PlainFit,
+    build_generator,
+    check_target_column,
+    fit,
+)
 from .generation import condition_targets, generate
 from .metadata import Metadata
 from .persistence import read_model, write_model
@@ -371,7 +379,7 @@ class Synthesizer:
 
     def _validate_params(self) -> None:
         v.validate_params("Synthesizer", self.get_params(), _CONSTRAINTS)
-        batch = 500 if self.batch_size is None else self.batch_size  # CTGAN's, if left None
+        batch = CTGAN_RECIPE["batch_size"] if self.batch_size is None else self.batch_size
         if self.epsilon is None and batch % self.pac != 0:
             raise InvalidParameterError(
                 f"The 'batch_size' parameter of Synthesizer must be a multiple of 'pac' "

@@ -45,6 +45,13 @@ def derived_of(tr: DataTransformer) -> dict[str, str]:
     return {d.name: d.parent for d in tr.derived_ if not d.joint}
 
 
+def assert_reloads_alike(synth: Synthesizer, tmp_path) -> None:
+    """Saved and loaded, the model samples the same rows for the same seed."""
+    synth.save(tmp_path / "m.tabgan")
+    pd.testing.assert_frame_equal(load(tmp_path / "m.tabgan").sample(50, random_state=3),
+                                  synth.sample(50, random_state=3))
+
+
 def joint_of(tr: DataTransformer) -> dict[str, str]:
     """Joint columns: ``{child: parent}``."""
     return {d.name: d.parent for d in tr.derived_ if d.joint}
@@ -123,9 +130,7 @@ def test_synthetic_rows_keep_the_relation_and_conditions_on_a_derived_column(tmp
     assert set(west["state"]) == {"CA", "OR"} and (west["region"] == "west").all()
     with pytest.raises(ConditionError, match="no value"):
         synth.sample(10, conditions={"level_code": 9})
-    synth.save(tmp_path / "m.tabgan")
-    pd.testing.assert_frame_equal(load(tmp_path / "m.tabgan").sample(50, random_state=3),
-                                  synth.sample(50, random_state=3))
+    assert_reloads_alike(synth, tmp_path)
 
 
 def test_derive_columns_false_models_every_column():
@@ -260,9 +265,7 @@ def test_synthetic_rows_pair_joint_columns_as_real_rows_do_and_take_conditions(t
     assert (both["sev"] == 4.0).all() and (both["dead"] == "dead").all()
     with pytest.raises(ConditionError, match="no value"):
         synth.sample(10, conditions={"sev": 9.0})
-    synth.save(tmp_path / "m.tabgan")
-    pd.testing.assert_frame_equal(load(tmp_path / "m.tabgan").sample(50, random_state=3),
-                                  synth.sample(50, random_state=3))
+    assert_reloads_alike(synth, tmp_path)
 
 
 def test_review_cases_of_joint_columns():
