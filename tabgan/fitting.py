@@ -209,7 +209,7 @@ def fit(
     transformer, entries = mode.transformer(data, meta, rng)
     calibration_seed = int(rng.integers(2**62))  # drawn always: `calibrate` never changes training
     calibration = mode.calibration(data, meta, calibration_seed)
-    encoded = torch.from_numpy(transformer.transform(data, rng=rng)).to(device)
+    encoded = transformer.transform_compact(data, rng=rng).to(device)
     layout = transformer.layout_
     torch_rng = v.torch_generator(rng, device)
     generator, discriminator = build_networks(

@@ -18,6 +18,7 @@ import itertools
 import torch
 from torch.nn import functional as F
 
+from .encoded import EncodedTable
 from .errors import InvalidParameterError
 from .layout import Layout
 
@@ -78,14 +79,14 @@ class ConditionalSampler:
         pad = torch.arange(max_w, device=self.device)[None, :] >= widths[:, None]
         return cdf.masked_fill(pad, 2.0).contiguous()
 
-    def attach_rows(self, data: torch.Tensor) -> "ConditionalSampler":
+    def attach_rows(self, data: EncodedTable) -> "ConditionalSampler":
         """Index the real rows of ``data`` (the encoded table, on the device) by category."""
-        self.n_rows = data.shape[0]
+        self.n_rows = len(data)
         if not self.n_columns:
             return self
         pools, within, row_counts = [], [], []
         for s in self.spans:
-            codes = data[:, s.start : s.end].argmax(dim=1)
+            codes = data.span_codes(s)
             count = torch.bincount(codes, minlength=s.width)
             pools.append(torch.argsort(codes, stable=True))  # rows grouped by category
             within.append(torch.cumsum(count, 0) - count)

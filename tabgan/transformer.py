@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from . import _validation as v
 from .columns import (
@@ -32,6 +33,7 @@ from .columns import (
     numeric_values,
     py_scalar,
 )
+from .encoded import EncodedTable
 from .errors import InvalidDataError, NotFittedError, warn_user
 from .layout import Layout, Span
 from .metadata import ColumnMetadata, Metadata
@@ -677,44 +679,52 @@ class DataTransformer:
         return self.layout_.width
 
     def transform(self, df: pd.DataFrame, *, rng: np.random.Generator) -> np.ndarray:
-        """Encode ``df`` (same columns as at fit) into a float32 matrix."""
+        """Encode ``df`` (same columns as at fit) into a float32 matrix of the layout's
+        dense form (one-hots and scalars); see :meth:`transform_compact`."""
+        return self.transform_compact(df, rng=rng).dense().numpy()
+
+    def transform_compact(self, df: pd.DataFrame, *, rng: np.random.Generator) -> EncodedTable:
+        """Encode ``df`` (same columns as at fit) compactly: per row, the chosen entry of
+        each softmax span and the scalar of each value span (:class:`EncodedTable`),
+        never the one-hot matrix."""
         self._check_fitted()
         missing = [c for c in self.columns_ if c not in df.columns]
         if missing:
             raise InvalidDataError(f"The table lacks columns seen at fit: {missing}.")
-        out = np.zeros((len(df), self.layout_.width), dtype=np.float32)
-        spans = {(s.column, s.role): s for s in self.layout_.spans}
-        rows = np.arange(len(df))
+        layout = self.layout_
+        soft = {(s.column, s.role): k for k, s in enumerate(layout.softmax_spans)}
+        tanh = {(s.column, s.role): k for k, s in enumerate(layout.tanh_spans)}
+        codes = np.zeros((len(df), len(soft)), dtype=EncodedTable.code_dtype(layout))
+        values = np.zeros((len(df), len(tanh)), dtype=np.float32)
         private = getattr(self, "private_", False)
         joint = {d.parent: d for d in self.derived_ if d.joint}
         for info in self.infos_:
             series = df[info.name]
             if isinstance(info, NumericInfo):
-                values = numeric_values(info.name, series, info.kind)
-                isnan = np.isnan(values)
+                x = numeric_values(info.name, series, info.kind)
+                isnan = np.isnan(x)
                 if private:  # a private fit knows only the released range
-                    values = np.clip(values, info.lower, info.upper)
-                miss = spans.get((info.name, "missing"))
-                if miss is not None:
-                    out[rows, miss.start + isnan.astype(np.int64)] = 1.0
+                    x = np.clip(x, info.lower, info.upper)
+                if (info.name, "missing") in soft:
+                    codes[:, soft[(info.name, "missing")]] = isnan
                 if not info.means:
                     continue
-                filled = np.where(isnan, info.means[int(np.argmax(info.weights))], values)
+                filled = np.where(isnan, info.means[int(np.argmax(info.weights))], x)
                 mode, scalar = self._encode_modes(info, filled, rng)
-                out[:, spans[(info.name, "value")].start] = scalar
-                out[rows, spans[(info.name, "mode")].start + mode] = 1.0
+                values[:, tanh[(info.name, "value")]] = scalar
+                codes[:, soft[(info.name, "mode")]] = mode
             else:
-                span = spans.get((info.name, "category"))
-                if span is None:
+                k = soft.get((info.name, "category"))
+                if k is None:
                     continue
                 if private:
-                    codes = self._released_codes(info, series, rng)
+                    cats = self._released_codes(info, series, rng)
                 elif info.name in joint:
-                    codes = self._joint_codes(info, joint[info.name], df)
+                    cats = self._joint_codes(info, joint[info.name], df)
                 else:
-                    codes = self.category_codes(info, series)
-                out[rows, span.start + codes] = 1.0
-        return out
+                    cats = self.category_codes(info, series)
+                codes[:, k] = cats
+        return EncodedTable(layout, torch.from_numpy(codes), torch.from_numpy(values))
 
     @staticmethod
     def category_codes(info: DiscreteInfo, series: pd.Series) -> np.ndarray:

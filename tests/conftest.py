@@ -61,7 +61,7 @@ def tiny_networks(*, n: int = 200, seed: int = 0, critic=(16,), pac: int = 1, **
     df = make_mixed(n)
     rng = np.random.default_rng(0)
     tr = DataTransformer().fit(df, rng=rng)
-    data = torch.from_numpy(tr.transform(df, rng=rng))
+    data = tr.transform_compact(df, rng=rng)
     layout = tr.layout_
     g = torch.Generator().manual_seed(seed)
     G = materialize(lambda: Generator(8, layout.condition_width, (16,), layout.width), cpu)

@@ -18,10 +18,10 @@ def setup(log_frequency=True):
         }
     )
     tr = DataTransformer().fit(df, rng=r)
-    data = torch.from_numpy(tr.transform(df, rng=r))
+    data = tr.transform_compact(df, rng=r)
     s = ConditionalSampler(tr.layout_, tr.condition_counts(), device=torch.device("cpu"),
                            log_frequency=log_frequency).attach_rows(data)
-    return tr, data, s
+    return tr, data.dense(), s
 
 
 def test_condition_vectors_are_one_hot_and_rows_match():
@@ -54,7 +54,7 @@ def test_without_discrete_columns_rows_are_uniform():
     r = np.random.default_rng(0)
     df = pd.DataFrame({"v": r.normal(size=100)})
     tr = DataTransformer().fit(df, rng=r)
-    data = torch.from_numpy(tr.transform(df, rng=r))
+    data = tr.transform_compact(df, rng=r)
     s = ConditionalSampler(tr.layout_, [], device=torch.device("cpu")).attach_rows(data)
     g = torch.Generator().manual_seed(0)
     cond, _ = s.sample_condition(10, g)

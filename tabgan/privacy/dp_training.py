@@ -42,6 +42,7 @@ from ..critic import (
     real_loss,
     real_loss_derivative,
 )
+from ..encoded import EncodedTable
 from ..layout import Layout, SegmentIndex
 from ..sampler import ConditionalSampler
 from ..training import Trainer, activate
@@ -291,12 +292,12 @@ class PrivateTrainer(Trainer):
         """From the noisy row count, never the table's (the number of steps is released)."""
         return max(self.privacy.rows // self.cfg.batch_size, 1)
 
-    def _own_categories(self, data: torch.Tensor) -> torch.Tensor:
+    def _own_categories(self, data: EncodedTable) -> torch.Tensor:
         """(rows, condition columns): each row's flat conditional index in each column."""
         s = self.sampler
         if not s.n_columns:
-            return torch.zeros(data.shape[0], 0, dtype=torch.long, device=self.device)
-        cols = [data[:, sp.start : sp.end].argmax(1) for sp in s.spans]
+            return torch.zeros(len(data), 0, dtype=torch.long, device=self.device)
+        cols = [data.span_codes(sp) for sp in s.spans]
         return torch.stack(cols, 1) + s.col_offset[None, :]
 
     def poisson_rows(self) -> torch.Tensor:
