@@ -226,20 +226,6 @@ class Calibration:
             single.append((keep.tolist(), (counts[keep] / total).tolist()))
         return cls("marginals", binnings, single, [], [], [])
 
-    def with_pairs(
-        self, binnings: Sequence[Binning], pairs: Sequence[tuple[int, int]],
-        joint: Sequence[tuple[list[int], list[float]]],
-    ) -> "Calibration":
-        """This calibration's columns, and also pairs of ``binnings`` (their own bins of the
-        same columns, such as a private fit's coarse ones) raked to the shares ``joint``
-        (per pair, cell indices and shares, as :meth:`fit` keeps them): mode ``"pairs"``."""
-        k = len(self.binnings)
-        return Calibration(
-            "pairs", [*self.binnings, *binnings],
-            [*self.single, *[([], [])] * len(binnings)],
-            [(k + i, k + j) for i, j in pairs], joint, self.orders,
-        )
-
     def inclusion(self, table: pd.DataFrame, n: int) -> np.ndarray:
         """Each row's chance to be among ``n`` rows drawn from ``table`` (same columns as
         at fit): at most 1, summing to ``n``, found by raking so that the expected

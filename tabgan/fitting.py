@@ -148,14 +148,6 @@ class FitMode:
         private, to the released ones."""
         raise NotImplementedError
 
-    def trained_calibration(
-        self, calibration: Calibration | None, data: pd.DataFrame, generator: Generator,
-        transformer: DataTransformer, rng: np.random.Generator,
-    ) -> Calibration | None:
-        """The calibration once the generator is trained (unchanged but in a private fit,
-        which may add the pair counts of :mod:`tabgan.privacy.pairs`)."""
-        return calibration
-
     def finish(
         self, trainer: Trainer, entries: list[LedgerEntry]
     ) -> tuple[float, float, PrivacyLedger | None]:
@@ -241,7 +233,6 @@ def fit(
             "scores": [list(t) for t in best.scores], "held_out_rows": len(holdout),
             "epochs_trained": len(history),
         }
-    calibration = mode.trained_calibration(calibration, data, generator, transformer, rng)
     epsilon, delta, ledger = mode.finish(trainer, entries)
     return FitResult(
         metadata=meta, transformer=transformer, generator=generator.eval(),

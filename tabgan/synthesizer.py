@@ -193,10 +193,7 @@ class Synthesizer:
         kept twice, and every kept row is generated. ``"marginals"``: columns only.
         ``None``: the generator's rows as they come. Histogram cells of fewer than
         20 training rows are neither corrected nor saved. Not used with
-        ``conditions``. Under ``epsilon`` the histograms are the released (noisy)
-        ones, and ``"pairs"`` spends 10 % of epsilon on noisy counts of the 20 column
-        pairs most tied in the trained generator's rows (``tabgan.privacy.pairs``);
-        ``"marginals"`` and ``None`` leave that share to training.
+        ``conditions`` nor under ``epsilon`` (the histograms are not private).
     device:
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
     precision:

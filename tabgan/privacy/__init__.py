@@ -8,7 +8,6 @@ machinery lives in the neighbouring modules:
 * :mod:`~tabgan.privacy.accountant` — budget split, Gaussian calibration, Opacus accountants;
 * :mod:`~tabgan.privacy.preprocessing` — private column kinds, ranges, categories, histograms;
 * :mod:`~tabgan.privacy.dp_training` — the DP-SGD critic step (per-row clipping, penalty included);
-* :mod:`~tabgan.privacy.pairs` — noisy counts of column pairs for calibrated sampling;
 * :mod:`~tabgan.privacy.ledger` — the record of every use of the real data.
 
 The argument that the whole fit is differentially private is in ``docs/privacy.md``.

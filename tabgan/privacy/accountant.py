@@ -211,16 +211,12 @@ class BudgetPlan:
     ranges: tuple[float, float] | None  # numeric ranges not declared public (None: none needed)
     marginals: tuple[float, float]  # category lists/frequencies, missing rates, value histograms
     training: tuple[float, float]  # DP-SGD on the critic
-    pairs: tuple[float, float] | None = None  # pair counts for calibration (None: none)
 
 
 def plan_budget(
-    epsilon: float, delta: float, *, preprocessing_share: float, need_ranges: bool,
-    pairs_share: float = 0.0,
+    epsilon: float, delta: float, *, preprocessing_share: float, need_ranges: bool
 ) -> BudgetPlan:
-    """Split (epsilon, delta): ``preprocessing_share`` to preprocessing, ``pairs_share`` to
-    the pair counts of calibrated sampling (:mod:`tabgan.privacy.pairs`; 0: none), the
-    rest to training.
+    """Split (epsilon, delta): ``preprocessing_share`` to preprocessing, the rest to training.
 
     Preprocessing gives :data:`ROW_COUNT_SHARE` of epsilon (and no delta) to the noisy
     row count, a quarter of its share to estimating numeric ranges when some are not
@@ -231,12 +227,7 @@ def plan_budget(
     rows_share = row_count_share(pre)
     ranges_share = pre / 4 if need_ranges else 0.0
     marg_share = pre - ranges_share - rows_share
-    train_share = 1.0 - pre - pairs_share
-    if train_share <= 0:
-        raise PrivacyError(
-            f"preprocessing_share={pre} and the pairs' share {pairs_share} leave no budget "
-            "for training: lower preprocessing_share, or calibrate='marginals'."
-        )
+    train_share = 1.0 - pre
     with_delta = 1.0 - rows_share
     split = lambda s: (epsilon * s, delta * s / with_delta)  # noqa: E731
     return BudgetPlan(
@@ -246,5 +237,4 @@ def plan_budget(
         ranges=split(ranges_share) if need_ranges else None,
         marginals=split(marg_share),
         training=split(train_share),
-        pairs=split(pairs_share) if pairs_share > 0 else None,
     )

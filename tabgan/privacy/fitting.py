@@ -13,11 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _validation as v
 from ..calibration import Calibration
 from ..errors import PrivacyError
 from ..fitting import FitMode, recipe, transformer_settings
-from ..generation import generate
 from ..metadata import Metadata
 from ..training import Trainer
 from ..transformer import DataTransformer
@@ -30,7 +28,6 @@ from .dp_training import (
     training_entry,
 )
 from .ledger import LedgerEntry, PrivacyLedger
-from .pairs import PAIRS_SHARE, POOL_ROWS, pair_binnings, release_pairs, select_pairs
 from .preprocessing import (
     needs_ranges,
     private_metadata,
@@ -72,13 +69,10 @@ class PrivateFit(FitMode):
             )
         meta = private_metadata(data, declared)
         self.delta = delta
-        # pair counts for calibrated sampling (docs/privacy.md, "Calibrated sampling")
-        pairs = p.get("calibrate") == "pairs" and data.shape[1] >= 2
         self.plan = acc.plan_budget(
             float(p["epsilon"]), delta, preprocessing_share=p["preprocessing_share"],
-            need_ranges=needs_ranges(meta), pairs_share=PAIRS_SHARE if pairs else 0.0,
+            need_ranges=needs_ranges(meta),
         )
-        self.late_entries: list[LedgerEntry] = []
         # training noise first: an impossible budget is refused before any value is read
         self.sample_rate = min(1.0, p["batch_size"] / n)
         self.steps = p["epochs"] * max(n // p["batch_size"], 1) * p["discriminator_steps"]
@@ -113,36 +107,11 @@ class PrivateFit(FitMode):
         return transformer, entries
 
     def calibration(self, data, meta, seed):
-        """Calibrated sampling to the released marginals (post-processing: no budget); the
-        pairs of ``"pairs"`` are added after training (:meth:`trained_calibration`)."""
+        """Calibrated sampling to the released marginals (post-processing: no budget);
+        column pairs were not released, so ``"pairs"`` calibrates the marginals too."""
         if self.params.get("calibrate") is None:
             return None
         return Calibration.from_releases(self.releases)
-
-    def trained_calibration(self, calibration, data, generator, transformer, rng):
-        """With ``calibrate="pairs"``: the marginal calibration and also noisy counts of the
-        column pairs that the trained generator's rows tie most (:mod:`.pairs`)."""
-        if calibration is None or self.plan.pairs is None:
-            return calibration
-        device = next(generator.parameters()).device
-        generator.eval()
-        codes, values = generate(
-            generator, transformer, min(self.released_rows, POOL_ROWS),
-            v.torch_generator(rng, device), [], batch=int(self.params["batch_size"]),
-        )
-        pool = transformer.decode(codes, values, rng=rng)
-        names = [b.name for b in calibration.binnings]
-        kinds = {b.name: b.kind for b in calibration.binnings}
-        binnings = pair_binnings(pool[names], kinds)
-        pairs = select_pairs(pool, binnings)
-        if not pairs:
-            return calibration
-        joint, entry = release_pairs(
-            data, binnings, pairs, epsilon=self.plan.pairs[0], delta=self.plan.pairs[1],
-            rng=rng,
-        )
-        self.late_entries.append(entry)
-        return calibration.with_pairs(binnings, pairs, joint)
 
     def trainer(self, **parts: Any) -> Trainer:
         # the sampler keeps the noisy counts; real rows are never indexed by category
@@ -167,7 +136,7 @@ class PrivateFit(FitMode):
         )
         entries = [*entries, training_entry(
             trainer, epsilon=eps_train, delta=self.plan.training[1], accountant=p["accountant"]
-        ), *self.late_entries]
+        )]
         ledger = PrivacyLedger(
             entries=tuple(entries), target_epsilon=float(p["epsilon"]), target_delta=self.delta
         )

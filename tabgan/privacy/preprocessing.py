@@ -22,9 +22,9 @@ One row adds one to one bin of each column's histogram, so all histograms
 together have L2 sensitivity ``sqrt(columns)``; the Gaussian mechanism is
 calibrated exactly for that (see :mod:`tabgan.privacy.accountant`).
 
-The column kinds come from the dtypes alone (never from the values). The row
-count is released with noise (:func:`tabgan.privacy.accountant.noisy_count`), and the
-histograms' bins and saved counts come from that noisy count.
+The column kinds come from the dtypes alone (never from the values), and the
+row count ``n`` is treated as public, as in DP-SGD accounting generally: it
+sets the sampling rate and the default delta.
 """
 
 from __future__ import annotations
