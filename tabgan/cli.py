@@ -175,7 +175,13 @@ def _add_sample(sub) -> None:
     p = sub.add_parser("sample", help="sample rows from a fitted model")
     p.add_argument("model", help="model file written by 'tabgan fit'")
     p.add_argument("-n", "--rows", type=int, required=True, help="number of rows")
-    p.add_argument("-o", "--output", required=True, help="output table (.csv or .parquet)")
+    p.add_argument("-o", "--output", required=True,
+                   help="output table: .parquet, .csv (.csv.gz, ...), or a directory (ending "
+                   "in '/') for Parquet shards; written a chunk at a time")
+    p.add_argument("--chunk-rows", type=int, default=None,
+                   help="rows generated and written at a time (default 100000); memory does "
+                   "not grow with -n")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--condition",
         action="append",
@@ -219,9 +225,13 @@ def _run_sample(args) -> int:
 
     synth = load(args.model, device=args.device)
     conditions = parse_conditions(args.condition, synth)
-    out = synth.sample(args.rows, random_state=args.seed, conditions=conditions or None)
-    write_table(out, args.output)
-    print(f"wrote {len(out)} rows to {args.output}")
+    from .synthesizer import DEFAULT_CHUNK_ROWS
+
+    rows = synth.sample_to(
+        args.output, args.rows, chunk_rows=args.chunk_rows or DEFAULT_CHUNK_ROWS,
+        random_state=args.seed, conditions=conditions or None, progress=not args.quiet,
+    )
+    print(f"wrote {rows} rows to {args.output}")
     return 0
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .errors import InvalidDataError
 
-__all__ = ["read_table", "write_table"]
+__all__ = ["ChunkWriter", "read_table", "write_table"]
 
 
 def read_table(path: str) -> pd.DataFrame:
@@ -43,3 +43,102 @@ def write_table(df: pd.DataFrame, path: str) -> None:
         raise InvalidDataError(
             f"Writing Parquet needs pyarrow: pip install 'tabgan[parquet]' ({exc})."
         ) from exc
+
+
+_PARQUET = (".parquet", ".pq")
+
+
+class ChunkWriter:
+    """Writes a table a chunk at a time, with memory independent of its length.
+
+    ``path``: a ``.parquet`` file (one row group per chunk), a directory (an existing
+    one, or a path ending in a separator) that receives Parquet shards
+    ``part-00000.parquet``, ``part-00001.parquet``, ..., or else a CSV file (chunks
+    appended; ``.gz``, ``.bz2`` and ``.xz`` compress it). A single file is written as
+    ``.partial-<name>`` beside ``path`` and renamed when :meth:`close` succeeds, so an
+    interrupted write never leaves a truncated table under ``path``.
+    Every chunk must have the first chunk's columns and dtypes."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = os.fspath(path)
+        self.shards = os.path.isdir(self.path) or self.path.endswith((os.sep, "/"))
+        ext = os.path.splitext(self.path)[1].lower()
+        if not self.shards and ext == ".zip":
+            raise InvalidDataError(
+                f"Cannot write {self.path!r} a chunk at a time: a zip archive cannot be "
+                "appended to. Use .parquet, .csv, .csv.gz, or a directory for Parquet shards."
+            )
+        self.parquet = self.shards or ext in _PARQUET
+        if self.parquet:
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError as exc:
+                raise InvalidDataError(
+                    f"Writing Parquet needs pyarrow: pip install 'tabgan[parquet]' ({exc})."
+                ) from exc
+        if self.shards:
+            os.makedirs(self.path, exist_ok=True)
+            taken = [f for f in os.listdir(self.path) if f.startswith("part-")]
+            if taken:
+                raise InvalidDataError(
+                    f"{self.path!r} already holds shards ({taken[0]}, ...): write to an empty "
+                    "directory."
+                )
+        head, tail = os.path.split(self.path)
+        # the same extensions (CSV compression is inferred from them), another name
+        self._tmp = None if self.shards else os.path.join(head, ".partial-" + tail)
+        self._writer = None
+        self._schema = None
+        self._columns: list[str] | None = None
+        self.rows = 0
+        self.chunks = 0
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        """Append ``chunk`` (the first chunk sets the columns and, for Parquet, the schema)."""
+        if self._columns is None:
+            self._columns = list(chunk.columns)
+        elif list(chunk.columns) != self._columns:
+            raise InvalidDataError("Every chunk must have the first chunk's columns.")
+        if self.parquet:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(chunk, schema=self._schema, preserve_index=False)
+            if self._schema is None:
+                self._schema = table.schema
+            if self.shards:
+                pq.write_table(table, os.path.join(self.path, f"part-{self.chunks:05d}.parquet"))
+            else:
+                if self._writer is None:
+                    self._writer = pq.ParquetWriter(self._tmp, self._schema)
+                self._writer.write_table(table)
+        else:
+            chunk.to_csv(self._tmp, mode="a" if self.chunks else "w", header=not self.chunks,
+                         index=False)
+        self.rows += len(chunk)
+        self.chunks += 1
+
+    def close(self) -> None:
+        """Finish the file and give it its name."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._tmp is not None and os.path.exists(self._tmp):
+            os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop a single file's partial write (shards already written stay)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._tmp is not None and os.path.exists(self._tmp):
+            os.remove(self._tmp)
+
+    def __enter__(self) -> "ChunkWriter":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()

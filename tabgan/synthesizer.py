@@ -89,6 +89,10 @@ _CONSTRAINTS: dict[str, v.Constraint] = {
 }
 
 
+#: Rows generated and written at a time by :meth:`Synthesizer.sample_to`.
+DEFAULT_CHUNK_ROWS = 100_000
+
+
 class Synthesizer:
     """A conditional Wasserstein GAN (CTGAN family) for mixed-type tables.
 
@@ -514,6 +518,68 @@ class Synthesizer:
         rows = calibration.repair(rows, fixed=frozenset(related))
         keep = calibration.select(rows, n, decode_rng)
         return rows.iloc[keep].reset_index(drop=True)
+
+    def sample_to(
+        self,
+        path: str | os.PathLike,
+        n: int,
+        *,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        random_state: int | np.random.Generator | None = None,
+        conditions: Mapping[str, Any] | None = None,
+        progress: bool = False,
+    ) -> int:
+        """Generate ``n`` rows straight to ``path``, ``chunk_rows`` at a time, so that
+        memory does not grow with ``n``; returns the number of rows written.
+
+        Parameters
+        ----------
+        path:
+            A ``.parquet`` file (one row group per chunk), a directory (existing, or
+            a path ending in ``/``) for Parquet shards ``part-00000.parquet``, ...,
+            or else a CSV file (``.csv``, ``.csv.gz``, ...). A file appears under its
+            name only once complete (it is written as ``.partial-<name>`` beside it
+            and renamed).
+        n:
+            Number of rows.
+        chunk_rows:
+            Rows generated and written at a time. Each chunk is a :meth:`sample` of
+            that many rows (calibrated on its own).
+        random_state:
+            Seed: the same seed and ``chunk_rows`` give the same file; with ``n <=
+            chunk_rows`` the rows are those of ``sample(n, random_state=seed)``.
+            ``None`` continues the model's sampling stream.
+        conditions:
+            As in :meth:`sample`.
+        progress:
+            Show a progress bar (rows written).
+        """
+        from .io import ChunkWriter
+
+        self._check_fitted()
+        if not v._is_int(n) or n <= 0:
+            raise InvalidParameterError(f"n must be a positive int (rows to sample). Got {n!r}.")
+        if not v._is_int(chunk_rows) or chunk_rows <= 0:
+            raise InvalidParameterError(
+                f"chunk_rows must be a positive int. Got {chunk_rows!r}.")
+        # one numpy stream for every chunk: the first chunk's rows are sample(n, seed)'s
+        rng = None if random_state is None else v.check_random_state(random_state)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n, desc="tabgan sample", unit="row", unit_scale=True)
+        try:
+            with ChunkWriter(path) as writer:
+                while writer.rows < n:
+                    size = min(chunk_rows, n - writer.rows)
+                    writer.write(self.sample(size, random_state=rng, conditions=conditions))
+                    if bar is not None:
+                        bar.update(size)
+        finally:
+            if bar is not None:
+                bar.close()
+        return writer.rows
 
     # ------------------------------------------------------------ persist
     def save(self, path: str | os.PathLike) -> None:

@@ -30,6 +30,11 @@ def test_fit_then_sample_csv_and_parquet(csv, tmp_path, capsys):
     out_pq = tmp_path / "out.parquet"
     assert main(["sample", str(model), "-n", "10", "-o", str(out_pq), "--seed", "1"]) == 0
     assert len(pd.read_parquet(out_pq)) == 10
+    shards = str(tmp_path / "shards") + "/"
+    assert main(["sample", str(model), "-n", "250", "-o", shards, "--seed", "1",
+                 "--chunk-rows", "100", "--quiet"]) == 0
+    assert "wrote 250 rows" in capsys.readouterr().out
+    assert len(pd.read_parquet(shards)) == 250 and len(list((tmp_path / "shards").iterdir())) == 3
 
 
 def test_cli_errors_are_one_line(csv, tmp_path, capsys):

@@ -650,3 +650,27 @@ def test_generated_numbers_beyond_the_range_are_reflected_not_piled_on_its_ends(
     out = Synthesizer(**TINY, random_state=0).fit(df).sample(2000, random_state=0)
     assert (out["x"] == df["x"].max()).sum() + (out["x"] == df["x"].min()).sum() == 0
     assert out["x"].between(df["x"].min(), df["x"].max()).all()
+
+
+# ------------------------------------------------------------ sample_to
+def test_sample_to_writes_chunks_reproducibly_and_matches_sample_in_one_chunk(tmp_path):
+    synth = Synthesizer(**TINY).fit(make_mixed())
+    one = tmp_path / "one.parquet"
+    assert synth.sample_to(one, 120, chunk_rows=500, random_state=3) == 120
+    pd.testing.assert_frame_equal(pd.read_parquet(one), synth.sample(120, random_state=3))
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    assert synth.sample_to(a, 250, chunk_rows=100, random_state=3) == 250
+    synth.sample_to(b, 250, chunk_rows=100, random_state=3)
+    got = pd.read_parquet(a)
+    pd.testing.assert_frame_equal(got, pd.read_parquet(b))
+    assert len(got) == 250 and got.dtypes.equals(synth.sample(5, random_state=0).dtypes)
+    # the first chunk is sample(chunk_rows, seed); later chunks continue the stream
+    pd.testing.assert_frame_equal(got.iloc[:100], synth.sample(100, random_state=3))
+    assert not got.iloc[100:200].reset_index(drop=True).equals(got.iloc[:100])
+    red = tmp_path / "red.csv"
+    synth.sample_to(red, 30, chunk_rows=7, conditions={"color": "red"})
+    assert (pd.read_csv(red)["color"] == "red").all()
+    with pytest.raises(InvalidParameterError, match="chunk_rows"):
+        synth.sample_to(tmp_path / "x.parquet", 10, chunk_rows=0)
+    with pytest.raises(InvalidParameterError, match="positive int"):
+        synth.sample_to(tmp_path / "x.parquet", 0)
