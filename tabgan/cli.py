@@ -75,6 +75,11 @@ def _add_fit(sub) -> None:
         help="with --check-every: stop after K checks without improvement",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="save the fit's state here every --checkpoint-every epochs")
+    p.add_argument("--checkpoint-every", type=int, default=1, metavar="K")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the fit saved in --checkpoint (same table and options)")
     p.add_argument(
         "--epsilon",
         type=float,
@@ -149,7 +154,8 @@ def _run_fit(args) -> int:
                 file=sys.stderr,
             )
     t0 = time.perf_counter()
-    synth.fit(df, metadata=overrides or None)
+    synth.fit(df, metadata=overrides or None, checkpoint=args.checkpoint,
+              checkpoint_every=args.checkpoint_every, resume=args.resume)
     synth.save(args.output)
     # a private fit reports its noisy row count: the true one is not released
     rows = f"about {synth.n_rows_} rows (noisy count)" if synth.epsilon is not None else (

@@ -30,6 +30,7 @@ import torch
 from . import _validation as v
 from .auxiliary import TargetModel, TargetSpec
 from .calibration import Calibration
+from .checkpoint import Checkpoint
 from .critic import Discriminator
 from .errors import InvalidDataError, InvalidParameterError
 from .generation import generate
@@ -184,10 +185,15 @@ class PlainFit(FitMode):
 
 
 def fit(
-    mode: FitMode, data: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | None
+    mode: FitMode, data: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | None,
+    checkpoint: Checkpoint | None = None,
 ) -> FitResult:
-    """Learn ``data``'s distribution in ``mode``: prepare, encode, train, finish."""
+    """Learn ``data``'s distribution in ``mode``: prepare, encode, train, finish.
+    ``checkpoint``: save the fit's state every few epochs, or resume from it
+    (:mod:`tabgan.checkpoint`)."""
     rng = v.check_random_state(mode.params["random_state"])
+    if checkpoint is not None:  # before any draw: a resumed fit redoes the same ones
+        checkpoint.start(rng, mode.params)
     meta = mode.metadata(data, metadata, rng)  # before anything else reads the data
     p = mode.params  # now with the library's choice of every setting left None (recipe)
     device = v.resolve_device(p["device"])
@@ -221,10 +227,24 @@ def fit(
     if holdout is not None:
         best = BestSnapshot(patience=p["patience"])
         monitor = _fidelity_monitor(p, transformer, generator, meta, holdout, best, rng)
-    history = trainer.run(
-        p["epochs"], verbose=p["verbose"], monitor=monitor,
-        check_every=p["check_every"] if selecting else 1,
-    )
+    start, done, stopped = 0, [], False
+    on_epoch = None
+    if checkpoint is not None:
+        start, done, stopped = checkpoint.restore(trainer, transformer, best, rng)
+
+        def on_epoch(epoch: int, history: list[dict[str, float]], stop: bool) -> None:
+            if epoch % checkpoint.every == 0 or epoch == p["epochs"] or stop:
+                checkpoint.save(epoch, trainer=trainer, transformer=transformer, best=best,
+                                rng=rng, history=done + history, stopped=stop)
+    try:
+        history = done + trainer.run(
+            start if stopped else p["epochs"], verbose=p["verbose"], monitor=monitor,
+            check_every=p["check_every"] if selecting else 1, start=start, on_epoch=on_epoch,
+        )
+    except KeyboardInterrupt:
+        if checkpoint is not None:
+            checkpoint.interrupted()
+        raise
     selection = None
     if best is not None:
         generator.load_state_dict(best.state)  # the best check's averaged weights

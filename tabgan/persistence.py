@@ -21,60 +21,89 @@ import torch
 
 from .errors import ModelFileError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "read_model", "write_model"]
+__all__ = [
+    "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "FORMAT", "FORMAT_VERSION", "read_model",
+    "write_model",
+]
 
 FORMAT = "tabgan"
 FORMAT_VERSION = 2  # 2: the generator reads its condition as a lookup (CondLinear)
 
 
-def write_model(path: str | os.PathLike, doc: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+#: A checkpoint of a fit in progress (:mod:`tabgan.checkpoint`): the same container.
+CHECKPOINT_FORMAT = "tabgan-checkpoint"
+CHECKPOINT_VERSION = 1
+_WHAT = {FORMAT: "model", CHECKPOINT_FORMAT: "checkpoint"}
+
+
+def write_model(
+    path: str | os.PathLike, doc: dict[str, Any], tensors: dict[str, torch.Tensor], *,
+    fmt: str = FORMAT, version: int = FORMAT_VERSION,
+) -> None:
     """Write ``doc`` (JSON-able, without NaN or infinities) and ``tensors`` to ``path``,
-    stamped with the format, its version and the library's version."""
+    stamped with the format (``fmt``), its version and the library's version. The file
+    is written beside ``path`` under another name and then renamed, so ``path`` holds
+    the old file or the whole new one, never a part."""
     from safetensors.torch import save_file
 
     from . import __version__
 
-    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "tabgan_version": __version__,
-           **doc}
+    doc = {"format": fmt, "format_version": version, "tabgan_version": __version__, **doc}
     try:
         text = json.dumps(doc, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"The model holds a value that cannot be saved as JSON: {exc}") from exc
     tensors = {k: t.detach().to("cpu").contiguous() for k, t in tensors.items()}
-    save_file(tensors, os.fspath(path), metadata={"tabgan": text})
+    path = os.fspath(path)
+    head, tail = os.path.split(path)
+    tmp = os.path.join(head, f".partial-{os.getpid()}-{tail}")
+    try:
+        save_file(tensors, tmp, metadata={"tabgan": text})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
-def read_model(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """The JSON document and the tensors (on the CPU) of a model file.
+def read_model(
+    path: str | os.PathLike, *, fmt: str = FORMAT, version: int = FORMAT_VERSION,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The JSON document and the tensors (on the CPU) of a model file (or, with
+    ``fmt=CHECKPOINT_FORMAT``, of a checkpoint).
 
     Raises :class:`tabgan.ModelFileError` if the file is not a tabgan model, is
     corrupt, or was written in another format version.
     """
     from safetensors import SafetensorError, safe_open
 
+    what = _WHAT[fmt]
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ModelFileError(f"No model file at {path!r}.")
+        raise ModelFileError(f"No {what} file at {path!r}.")
     try:
         with safe_open(path, framework="pt", device="cpu") as fh:
             header = fh.metadata() or {}
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise ModelFileError(
-            f"{path!r} is not a readable tabgan model (safetensors error: {exc})."
+            f"{path!r} is not a readable tabgan {what} (safetensors error: {exc})."
         ) from exc
     if "tabgan" not in header:
-        raise ModelFileError(f"{path!r} is a safetensors file but not a tabgan model.")
+        raise ModelFileError(f"{path!r} is a safetensors file but not a tabgan {what}.")
     try:
         doc = json.loads(header["tabgan"])
     except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path!r} has a corrupt model description: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ModelFileError(f"{path!r} is not a tabgan model file.")
-    if doc.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(f"{path!r} has a corrupt {what} description: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        other = _WHAT.get(doc.get("format")) if isinstance(doc, dict) else None
         raise ModelFileError(
-            f"{path!r} uses model format version {doc.get('format_version')}, but this "
-            f"tabgan reads version {FORMAT_VERSION}. Re-fit or use the tabgan version "
+            f"{path!r} is not a tabgan {what} file"
+            + (f" (it is a tabgan {other})." if other else ".")
+        )
+    if doc.get("format_version") != version:
+        raise ModelFileError(
+            f"{path!r} uses {what} format version {doc.get('format_version')}, but this "
+            f"tabgan reads version {version}. Re-fit or use the tabgan version "
             f"{doc.get('tabgan_version')} that wrote it."
         )
     return doc, tensors

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from .auxiliary import TargetModel
+from .checkpoint import load_optimizer, optimizer_state
 from .critic import Discriminator, critic_gradients
 from .errors import TrainingError
 from .layout import Layout, SegmentIndex
@@ -317,6 +319,49 @@ class Trainer:
                 for p, w in zip(self._g_params, trained):
                     p.copy_(w)
 
+    # ---------------------------------------------------------- checkpoints
+    def state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """What the next steps depend on, as a JSON-able part and tensors (for
+        :mod:`tabgan.checkpoint`): weights and buffers of both networks, both optimisers,
+        the weight average, the random generator. Taken between epochs, while the
+        generator holds the weights being trained."""
+        tensors = {f"G.{k}": t for k, t in self.G.state_dict().items()}
+        tensors.update({f"D.{k}": t for k, t in self.D.state_dict().items()})
+        doc: dict[str, Any] = {"average_updates": self.average_updates}
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            doc[name], more = optimizer_state(opt, name)
+            tensors.update(more)
+        if self.average is not None:
+            tensors.update({f"average.{i}": a for i, a in enumerate(self.average)})
+        if self.target_model is not None:
+            tm = self.target_model
+            tensors.update({f"target.{k}": t for k, t in tm.net.state_dict().items()})
+            doc["opt_target"], more = optimizer_state(tm.opt, "opt_target")
+            tensors.update(more)
+        tensors["rng"] = self.rng.get_state()
+        return doc, tensors
+
+    def load_state(self, doc: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        """Continue from :meth:`state`'s output."""
+        def part(prefix: str) -> dict[str, torch.Tensor]:
+            n = len(prefix) + 1
+            return {k[n:]: t for k, t in tensors.items() if k.startswith(prefix + ".")}
+
+        self.G.load_state_dict(part("G"))
+        self.D.load_state_dict(part("D"))
+        load_optimizer(self.opt_g, doc["opt_g"], tensors, "opt_g")
+        load_optimizer(self.opt_d, doc["opt_d"], tensors, "opt_d")
+        self.average_updates = int(doc["average_updates"])
+        if self.average is not None:
+            with torch.no_grad():
+                for i, a in enumerate(self.average):
+                    a.copy_(tensors[f"average.{i}"])
+        if self.target_model is not None:
+            self.target_model.net.load_state_dict(part("target"))
+            load_optimizer(self.target_model.opt, doc["opt_target"], tensors, "opt_target")
+        self.rng.set_state(tensors["rng"].to(torch.uint8))
+        self._trained = None
+
     # --------------------------------------------------------------- epochs
     def run(
         self,
@@ -325,6 +370,8 @@ class Trainer:
         verbose: bool = False,
         monitor: Callable[[int], tuple[float, bool]] | None = None,
         check_every: int = 1,
+        start: int = 0,
+        on_epoch: Callable[[int, list[dict[str, float]], bool], None] | None = None,
     ) -> list[dict[str, float]]:
         """Train for ``epochs`` epochs; returns the per-epoch mean losses. With
         ``ema_decay``, the generator ends with the average of its weights (the losses
@@ -334,14 +381,19 @@ class Trainer:
         ``monitor(epoch)``, called after every ``check_every``-th epoch and after the
         last one with the generator holding its averaged weights, returns a score (put
         in the history as ``"fidelity"`` and shown on the progress bar) and whether to
-        stop training now (see :mod:`tabgan.selection`)."""
+        stop training now (see :mod:`tabgan.selection`).
+
+        ``start``: epochs already done (a resumed fit: epochs ``start + 1 .. epochs`` are
+        run, and their history returned). ``on_epoch(epoch, history, stop)`` is called at
+        the end of every epoch, with the weights being trained in the generator (the
+        checkpoints of :mod:`tabgan.checkpoint`)."""
         steps = self.steps_per_epoch()
         history: list[dict[str, float]] = []
         bar = None
         if verbose:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=epochs, desc="tabgan", unit="epoch")
+            bar = tqdm(total=epochs, initial=start, desc="tabgan", unit="epoch")
         if self._trained is not None:  # continue from the trained weights, not the average
             with torch.no_grad():
                 for p, w in zip(self._g_params, self._trained):
@@ -350,7 +402,7 @@ class Trainer:
         self.G.train()
         self.D.train()
         try:
-            for epoch in range(epochs):
+            for epoch in range(start, epochs):
                 loss_d = torch.zeros((), device=self.device)
                 loss_g = torch.zeros((), device=self.device)
                 for _ in range(steps):
@@ -378,6 +430,8 @@ class Trainer:
                         shown["fidelity"] = f"{last[-1]:.4f}"
                     bar.set_postfix(shown)
                     bar.update(1)
+                if on_epoch is not None:
+                    on_epoch(epoch + 1, history, stop)
                 if stop:
                     break
         finally:

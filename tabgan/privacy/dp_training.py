@@ -43,6 +43,7 @@ from ..critic import (
     real_loss_derivative,
 )
 from ..encoded import EncodedTable
+from ..errors import PrivacyError
 from ..layout import Layout, SegmentIndex
 from ..sampler import ConditionalSampler
 from ..training import Trainer, activate
@@ -287,6 +288,23 @@ class PrivateTrainer(Trainer):
         # mean would reveal the row count to about one row)
         self.batch_sizes: list[int] = []
         self.own = self._own_categories(self.data)
+
+    def state(self):
+        doc, tensors = super().state()
+        doc["steps_taken"] = self.steps_taken
+        doc["batch_sizes"] = list(self.batch_sizes)
+        return doc, tensors
+
+    def load_state(self, doc, tensors) -> None:
+        if int(doc["steps_taken"]) > self.privacy.steps:
+            raise PrivacyError(
+                f"The checkpoint has taken {doc['steps_taken']} critic steps, more than the "
+                f"{self.privacy.steps} that this fit's epsilon was planned for; it cannot be "
+                "resumed within the budget."
+            )
+        super().load_state(doc, tensors)
+        self.steps_taken = int(doc["steps_taken"])
+        self.batch_sizes = list(doc["batch_sizes"])
 
     def steps_per_epoch(self) -> int:
         """From the noisy row count, never the table's (the number of steps is released)."""
