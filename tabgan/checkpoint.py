@@ -11,7 +11,9 @@ always a whole checkpoint) holding everything the remaining epochs depend on:
   draws and noise) and the NumPy stream's state, both at the end of the epoch, and the
   NumPy stream's state at the start of the fit;
 * model selection's best snapshot and scores, the loss history, the epochs done;
-* a private fit's steps taken (the accountant's input).
+* a private fit's steps taken (the accountant's input);
+* what the fit ran on: a SHA-256 digest of the encoded rows, the device type, the
+  precision and the tabgan version, all checked on resume.
 
 ``fit(df, checkpoint=path, resume=True)`` prepares the fit again from the saved
 starting state of the NumPy stream, which redoes the same draws: the same metadata, the
@@ -27,6 +29,7 @@ table and delete it after the fit. ``secure_mode`` fits refuse checkpoints.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -36,6 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .encoded import EncodedTable
 from .errors import InvalidParameterError
 from .persistence import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, read_model, write_model
 
@@ -101,6 +105,11 @@ class Checkpoint:
     def start(self, rng: np.random.Generator, params: Mapping[str, Any]) -> None:
         """Before anything else draws from ``rng``: note its state (a new fit), or give it
         the saved starting state (resuming), after checking the settings match."""
+        if isinstance(params.get("random_state"), np.random.Generator):
+            raise InvalidParameterError(
+                "A checkpointed fit needs random_state=None or an int seed (a Generator's "
+                "state cannot be matched on resume); pass the seed that made it."
+            )
         self.settings = _settings(params)
         if not self.resume:
             self.initial = rng.bit_generator.state
@@ -118,29 +127,48 @@ class Checkpoint:
         self.last_epoch = int(doc["epoch"])
 
     # ------------------------------------------------------------ restore
-    def restore(self, trainer: Any, transformer: Any, best: Any, rng: np.random.Generator
-                ) -> tuple[int, list[dict[str, float]], bool]:
-        """Load the saved state into a freshly prepared fit; returns the epochs done, their
-        loss history and whether training had stopped (model selection's patience)."""
+    def restore(
+        self, trainer: Any, transformer: Any, best: Any, rng: np.random.Generator, *,
+        encoded: EncodedTable, device: torch.device, precision: str,
+    ) -> tuple[int, list[dict[str, float]], bool]:
+        """Note what this fit runs on, and, resuming, check it is what the checkpoint ran
+        on and load the saved state into the freshly prepared fit; returns the epochs
+        done, their loss history and whether training had stopped (model selection's
+        patience)."""
+        from . import __version__
+
+        digest = hashlib.sha256()
+        for t in (encoded.codes, encoded.values):
+            digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+        self.context = {
+            "table": digest.hexdigest(), "device": device.type, "precision": precision,
+            "tabgan_version": __version__,
+        }
         doc = self.saved
         if doc is None:
             return 0, [], False
-        if doc["transformer"] != json.loads(json.dumps(transformer.to_dict())):
+        saved = doc["context"]
+        if saved["table"] != self.context["table"] or doc["transformer"] != json.loads(
+                json.dumps(transformer.to_dict())):
             raise InvalidParameterError(
                 f"The checkpoint {self.path!r} was written while fitting another table (its "
-                "encoding differs from this one's); resume with the same table, or start "
+                "encoded rows differ from this one's); resume with the same table, or start "
                 "afresh without resume=True."
             )
+        for key, what in (("device", "a device of type"), ("precision", "precision"),
+                          ("tabgan_version", "tabgan")):
+            if saved[key] != self.context[key]:
+                raise InvalidParameterError(
+                    f"The checkpoint {self.path!r} was written with {what} {saved[key]!r}, "
+                    f"and this fit runs with {self.context[key]!r}: the rest of the fit "
+                    "would not be the one that was interrupted. Resume where it ran (pass "
+                    "device= and precision= explicitly), or start afresh."
+                )
         trainer.load_state(doc["trainer"], self.tensors)
         rng.bit_generator.state = doc["rng"]
-        if best is not None and doc.get("best") is not None:
-            b = doc["best"]
-            best.best_score = -np.inf if b["best_score"] is None else b["best_score"]
-            best.best_epoch = b["best_epoch"]
-            best.scores = [tuple(s) for s in b["scores"]]
-            best._waited = b["waited"]
-            best.state = {k[len("best."):]: t for k, t in self.tensors.items()
-                          if k.startswith("best.")} or None
+        if best is not None:
+            best.load_state(doc["best"], {k[len("best."):]: t for k, t in self.tensors.items()
+                                          if k.startswith("best.")})
         return int(doc["epoch"]), list(doc["history"]), bool(doc["stopped"])
 
     # --------------------------------------------------------------- save
@@ -150,15 +178,12 @@ class Checkpoint:
         state, tensors = trainer.state()
         best_doc = None
         if best is not None:
-            best_doc = {"best_score": best.best_score if np.isfinite(best.best_score) else None,
-                        "best_epoch": best.best_epoch, "scores": [list(s) for s in best.scores],
-                        "waited": best._waited}
-            if best.state is not None:
-                tensors.update({f"best.{k}": t for k, t in best.state.items()})
+            best_doc, more = best.state_dict()
+            tensors.update({f"best.{k}": t for k, t in more.items()})
         doc = {
             "epoch": int(epoch), "settings": self.settings, "initial_rng": self.initial,
             "rng": rng.bit_generator.state, "trainer": state, "history": history,
-            "stopped": bool(stopped), "best": best_doc,
+            "stopped": bool(stopped), "best": best_doc, "context": self.context,
             "transformer": transformer.to_dict(),
         }
         write_model(self.path, doc, tensors, fmt=CHECKPOINT_FORMAT, version=CHECKPOINT_VERSION)

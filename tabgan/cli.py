@@ -153,6 +153,12 @@ def _run_fit(args) -> int:
                 "for a guarantee that covers the schema too (docs/privacy.md)",
                 file=sys.stderr,
             )
+    if args.epsilon is not None and args.checkpoint:
+        print(
+            f"note: the checkpoint {args.checkpoint} holds the private fit's noise stream; "
+            "keep it as private as the data and delete it after the fit",
+            file=sys.stderr,
+        )
     t0 = time.perf_counter()
     synth.fit(df, metadata=overrides or None, checkpoint=args.checkpoint,
               checkpoint_every=args.checkpoint_every, resume=args.resume)
@@ -231,12 +237,19 @@ def _run_sample(args) -> int:
 
     synth = load(args.model, device=args.device)
     conditions = parse_conditions(args.condition, synth)
+    from .io import ChunkWriter
     from .synthesizer import DEFAULT_CHUNK_ROWS
 
-    rows = synth.sample_to(
-        args.output, args.rows, chunk_rows=args.chunk_rows or DEFAULT_CHUNK_ROWS,
-        random_state=args.seed, conditions=conditions or None, progress=not args.quiet,
-    )
+    if not ChunkWriter.streamable(args.output):  # an archive: in one piece, as before
+        out = synth.sample(args.rows, random_state=args.seed, conditions=conditions or None)
+        write_table(out, args.output)
+        rows = len(out)
+    else:
+        rows = synth.sample_to(
+            args.output, args.rows,
+            chunk_rows=DEFAULT_CHUNK_ROWS if args.chunk_rows is None else args.chunk_rows,
+            random_state=args.seed, conditions=conditions or None, progress=not args.quiet,
+        )
     print(f"wrote {rows} rows to {args.output}")
     return 0
 

@@ -230,7 +230,10 @@ def fit(
     start, done, stopped = 0, [], False
     on_epoch = None
     if checkpoint is not None:
-        start, done, stopped = checkpoint.restore(trainer, transformer, best, rng)
+        start, done, stopped = checkpoint.restore(
+            trainer, transformer, best, rng, encoded=encoded, device=device,
+            precision=precision,
+        )
 
         def on_epoch(epoch: int, history: list[dict[str, float]], stop: bool) -> None:
             if epoch % checkpoint.every == 0 or epoch == p["epochs"] or stop:

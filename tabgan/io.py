@@ -63,10 +63,11 @@ class ChunkWriter:
         self.path = os.fspath(path)
         self.shards = os.path.isdir(self.path) or self.path.endswith((os.sep, "/"))
         ext = os.path.splitext(self.path)[1].lower()
-        if not self.shards and ext == ".zip":
+        if not self.shards and not self.streamable(self.path):
             raise InvalidDataError(
-                f"Cannot write {self.path!r} a chunk at a time: a zip archive cannot be "
-                "appended to. Use .parquet, .csv, .csv.gz, or a directory for Parquet shards."
+                f"Cannot write {self.path!r} a chunk at a time: an archive (.zip, .tar) "
+                "cannot be appended to. Use .parquet, .csv, .csv.gz, or a directory for "
+                "Parquet shards."
             )
         self.parquet = self.shards or ext in _PARQUET
         if self.parquet:
@@ -76,7 +77,9 @@ class ChunkWriter:
                 raise InvalidDataError(
                     f"Writing Parquet needs pyarrow: pip install 'tabgan[parquet]' ({exc})."
                 ) from exc
+        self._made_dir = False
         if self.shards:
+            self._made_dir = not os.path.isdir(self.path)
             os.makedirs(self.path, exist_ok=True)
             taken = [f for f in os.listdir(self.path) if f.startswith("part-")]
             if taken:
@@ -86,7 +89,8 @@ class ChunkWriter:
                 )
         head, tail = os.path.split(self.path)
         # the same extensions (CSV compression is inferred from them), another name
-        self._tmp = None if self.shards else os.path.join(head, ".partial-" + tail)
+        self._tmp = None if self.shards else os.path.join(
+            head, f".partial-{os.getpid()}-{tail}")
         self._writer = None
         self._schema = None
         self._columns: list[str] | None = None
@@ -103,11 +107,14 @@ class ChunkWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(chunk, schema=self._schema, preserve_index=False)
             if self._schema is None:
-                self._schema = table.schema
-            if self.shards:
-                pq.write_table(table, os.path.join(self.path, f"part-{self.chunks:05d}.parquet"))
+                self._schema = _schema(chunk)
+            table = pa.Table.from_pandas(chunk, schema=self._schema, preserve_index=False)
+            if self.shards:  # each shard whole or absent, like a single file
+                name = os.path.join(self.path, f"part-{self.chunks:05d}.parquet")
+                part = os.path.join(self.path, f".partial-{os.getpid()}-part")
+                pq.write_table(table, part)
+                os.replace(part, name)
             else:
                 if self._writer is None:
                     self._writer = pq.ParquetWriter(self._tmp, self._schema)
@@ -127,12 +134,21 @@ class ChunkWriter:
             os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
-        """Drop a single file's partial write (shards already written stay)."""
+        """Drop a single file's partial write (shards already written stay; a shards
+        directory this writer made and left empty goes)."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None
         if self._tmp is not None and os.path.exists(self._tmp):
             os.remove(self._tmp)
+        if self.shards and self._made_dir and not os.listdir(self.path):
+            os.rmdir(self.path)
+
+    @staticmethod
+    def streamable(path: str | os.PathLike) -> bool:
+        """Whether ``path`` can be written a chunk at a time (not a .zip or .tar archive)."""
+        name = os.fspath(path).lower()
+        return not name.endswith((".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"))
 
     def __enter__(self) -> "ChunkWriter":
         return self
@@ -142,3 +158,23 @@ class ChunkWriter:
             self.close()
         else:
             self.abort()
+
+
+def _schema(chunk: pd.DataFrame):
+    """The Parquet schema of every chunk, from the first (with pandas' metadata, so that
+    dtypes read back): object columns (text, or Python values) take the type of their
+    values, and text when this chunk has none (a column missing throughout the first
+    chunk may hold values in a later one)."""
+    import pyarrow as pa
+
+    schema = pa.Table.from_pandas(chunk, preserve_index=False).schema
+    for i, name in enumerate(chunk.columns):
+        col = chunk[name]
+        if col.dtype != object:
+            continue
+        values = col.dropna()
+        kind = pa.string() if not len(values) else pa.array(values.tolist()).type
+        if pa.types.is_null(kind):
+            kind = pa.string()
+        schema = schema.set(i, pa.field(schema.field(i).name, kind))
+    return schema

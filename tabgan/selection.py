@@ -113,6 +113,21 @@ class BestSnapshot:
     scores: list[tuple[int, float]] = field(default_factory=list)
     _waited: int = 0
 
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The record as JSON-able numbers and the best weights (for checkpoints)."""
+        doc = {"best_score": float(self.best_score) if np.isfinite(self.best_score) else None,
+               "best_epoch": self.best_epoch, "scores": [list(s) for s in self.scores],
+               "waited": self._waited}
+        return doc, dict(self.state or {})
+
+    def load_state(self, doc: dict[str, Any], tensors: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`'s output."""
+        self.best_score = -np.inf if doc["best_score"] is None else doc["best_score"]
+        self.best_epoch = doc["best_epoch"]
+        self.scores = [tuple(s) for s in doc["scores"]]
+        self._waited = doc["waited"]
+        self.state = tensors or None
+
     def offer(self, epoch: int, score: float, snapshot: Any) -> bool:
         """Record the check of ``epoch``; ``snapshot()`` is called (and its result kept)
         only when ``score`` is the best so far. Returns whether to stop training."""

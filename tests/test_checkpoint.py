@@ -149,3 +149,28 @@ def test_cli_checkpoint_and_resume(tmp_path, monkeypatch, capsys):
 
     a, b = load(tmp_path / "a.tabgan"), load(tmp_path / "b.tabgan")
     pd.testing.assert_frame_equal(a.sample(100, random_state=0), b.sample(100, random_state=0))
+
+
+def _rewrite(path, change) -> None:
+    from tabgan.persistence import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, read_model, write_model
+
+    doc, tensors = read_model(path, fmt=CHECKPOINT_FORMAT, version=CHECKPOINT_VERSION)
+    change(doc)
+    doc = {k: v for k, v in doc.items() if k not in ("format", "format_version", "tabgan_version")}
+    write_model(path, doc, tensors, fmt=CHECKPOINT_FORMAT, version=CHECKPOINT_VERSION)
+
+
+def test_resume_refuses_a_reordered_table_another_precision_and_generator_seeds(tmp_path):
+    r = np.random.default_rng(0)
+    data = pd.DataFrame({"a": r.choice(["x", "y", "z"], 300), "b": r.choice(["u", "v"], 300)})
+    path = tmp_path / "fit.ckpt"
+    Synthesizer(**PLAIN).fit(data, checkpoint=path)
+    shuffled = data.sample(frac=1.0, random_state=1).reset_index(drop=True)  # same counts
+    with pytest.raises(InvalidParameterError, match="another table"):
+        Synthesizer(**PLAIN).fit(shuffled, checkpoint=path, resume=True)
+    _rewrite(path, lambda doc: doc["context"].update(precision="float16"))
+    with pytest.raises(InvalidParameterError, match="precision .float16."):
+        Synthesizer(**PLAIN).fit(data, checkpoint=path, resume=True)
+    with pytest.raises(InvalidParameterError, match="random_state=None or an int"):
+        Synthesizer(**{**PLAIN, "random_state": np.random.default_rng(0)}).fit(
+            data, checkpoint=tmp_path / "g.ckpt")

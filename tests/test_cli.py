@@ -35,6 +35,11 @@ def test_fit_then_sample_csv_and_parquet(csv, tmp_path, capsys):
                  "--chunk-rows", "100", "--quiet"]) == 0
     assert "wrote 250 rows" in capsys.readouterr().out
     assert len(pd.read_parquet(shards)) == 250 and len(list((tmp_path / "shards").iterdir())) == 3
+    zipped = tmp_path / "out.csv.zip"  # an archive: written in one piece
+    assert main(["sample", str(model), "-n", "20", "-o", str(zipped), "--seed", "1"]) == 0
+    assert len(pd.read_csv(zipped)) == 20
+    assert main(["sample", str(model), "-n", "20", "-o", str(out_pq), "--chunk-rows", "0"]) == 2
+    assert "chunk_rows must be a positive int" in capsys.readouterr().err
 
 
 def test_cli_errors_are_one_line(csv, tmp_path, capsys):

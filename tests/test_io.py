@@ -65,9 +65,34 @@ def test_an_interrupted_write_leaves_nothing_under_the_name(tmp_path):
 
 
 def test_refusals(tmp_path):
-    with pytest.raises(InvalidDataError, match="zip archive"):
+    with pytest.raises(InvalidDataError, match="archive"):
         ChunkWriter(tmp_path / "out.zip")
     with ChunkWriter(tmp_path / "out.parquet") as w:
         w.write(chunk(0))
         with pytest.raises(InvalidDataError, match="first chunk's columns"):
             w.write(chunk(1)[["x"]])
+
+
+def test_a_column_missing_throughout_the_first_chunk_takes_values_later(tmp_path):
+    first = pd.DataFrame({"name": [None, None], "note": [np.nan, np.nan], "x": [1.0, 2.0]},
+                         ).astype({"name": object, "note": object})
+    later = pd.DataFrame({"name": ["a", None], "note": ["n", "m"], "x": [3.0, 4.0]})
+    for path in (tmp_path / "one.parquet", str(tmp_path / "shards") + "/"):
+        with ChunkWriter(path) as w:
+            w.write(first)
+            w.write(later)
+        back = pd.read_parquet(path)
+        assert back["name"].tolist()[2] == "a" and back["note"].tolist()[2:] == ["n", "m"]
+        assert back["name"].isna().sum() == 3
+
+
+def test_archives_are_refused_and_a_failed_first_chunk_leaves_no_directory(tmp_path):
+    for name in ("out.tar", "out.csv.tar.gz", "out.zip"):
+        assert not ChunkWriter.streamable(name)
+        with pytest.raises(InvalidDataError, match="archive"):
+            ChunkWriter(tmp_path / name)
+    path = str(tmp_path / "new") + "/"
+    with pytest.raises(RuntimeError):
+        with ChunkWriter(path):
+            raise RuntimeError("the first sample failed")
+    assert not os.path.exists(path)

@@ -291,8 +291,7 @@ class PrivateTrainer(Trainer):
 
     def state(self):
         doc, tensors = super().state()
-        doc["steps_taken"] = self.steps_taken
-        doc["batch_sizes"] = list(self.batch_sizes)
+        doc["steps_taken"] = self.steps_taken  # not the batch sizes: they tell the row count
         return doc, tensors
 
     def load_state(self, doc, tensors) -> None:
@@ -304,7 +303,6 @@ class PrivateTrainer(Trainer):
             )
         super().load_state(doc, tensors)
         self.steps_taken = int(doc["steps_taken"])
-        self.batch_sizes = list(doc["batch_sizes"])
 
     def steps_per_epoch(self) -> int:
         """From the noisy row count, never the table's (the number of steps is released)."""
