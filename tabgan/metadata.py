@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .columns import datetime_format, py_scalar
+from .columns import datetime_format, py_scalar, value_types
 from .errors import InvalidDataError
 
 __all__ = ["ColumnKind", "ColumnMetadata", "Metadata", "KINDS"]
@@ -226,7 +226,7 @@ def detect_kind(series: pd.Series) -> str:
             return "integer"
     elif kind == "discrete" and not isinstance(series.dtype, pd.CategoricalDtype):
         values = series.dropna()
-        if len(values) and values.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        if len(values) and all(issubclass(t, (bool, np.bool_)) for t in value_types(values)):
             return "boolean"
     return kind
 
@@ -238,7 +238,8 @@ def looks_like_identifier(series: pd.Series) -> bool:
     if isinstance(series.dtype, pd.CategoricalDtype):
         return False
     values = series.dropna()
-    if len(values) < MIN_IDENTIFIER_ROWS or not values.map(lambda v: isinstance(v, str)).all():
+    if len(values) < MIN_IDENTIFIER_ROWS or not all(issubclass(t, str)
+                                                    for t in value_types(values)):
         return False
     return values.nunique() >= MIN_IDENTIFIER_UNIQUE * len(values)
 
