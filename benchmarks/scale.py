@@ -87,7 +87,10 @@ def main() -> None:
     t0 = time.perf_counter()
     if args.sample_only:
         synth = tabgan.load(args.sample_only)
-        result["start_mb"] = peak_mb()
+        for key in ("rows", "codes", "epochs"):  # the model's, not these arguments'
+            result.pop(key)
+        result.update(model=args.sample_only, width=synth.transformer_.layout_.width,
+                      start_mb=peak_mb())
     else:
         path = args.table
         if path is None:
