@@ -51,8 +51,18 @@ RECIPE_KEYS = ("epochs", "batch_size", "discriminator_dim", "generator_lr", "dis
 #: Without epsilon: the published CTGAN recipe.
 CTGAN_RECIPE = {"epochs": 300, "batch_size": 500, "discriminator_dim": (256, 256),
                 "generator_lr": 2e-4, "discriminator_lr": 2e-4}
-#: With epsilon: about this many critic steps, whatever the table's size.
-PRIVATE_STEPS = 1000
+#: With epsilon: about this many critic steps per unit of epsilon, whatever the table's
+#: size, and between these bounds (measured on Adult: docs/privacy.md).
+PRIVATE_STEPS_PER_EPSILON = 2000
+PRIVATE_STEPS = (500, 3000)
+
+
+def private_steps(epsilon: float) -> int:
+    """The critic steps of the private recipe at ``epsilon``: ``2000 * epsilon`` between
+    500 and 3,000. More steps mean more noise in each; a small budget is best spent in
+    few steps, a large one in more."""
+    lo, hi = PRIVATE_STEPS
+    return int(min(hi, max(lo, round(PRIVATE_STEPS_PER_EPSILON * float(epsilon)))))
 
 
 def recipe(params: Mapping[str, Any], *, rows: int | None = None) -> dict[str, Any]:
@@ -60,17 +70,18 @@ def recipe(params: Mapping[str, Any], *, rows: int | None = None) -> dict[str, A
 
     Without ``rows`` (a plain fit): CTGAN's recipe. With ``rows`` (a private fit: the
     noisy row count, never the true one): a batch of about a thirtieth of the rows
-    (between 64 and 1,000), epochs for about :data:`PRIVATE_STEPS` critic steps, a
-    critic of two 64-unit layers and learning rates 1e-3 (docs/privacy.md, "Settings
-    for private fits"; measured at epsilon 1 on Adult). Neither epsilon nor the
-    table's width changes it yet. A value the user set is always kept."""
+    (between 64 and 1,000), epochs for about :func:`private_steps` critic steps at the
+    fit's epsilon, a critic of two 64-unit layers and learning rates 1e-3
+    (docs/privacy.md, "Settings for private fits"; measured on Adult at epsilon 0.3 to
+    10). The table's width does not change it yet. A value the user set is always kept."""
     out = dict(params)
     if rows is None:
         chosen: dict[str, Any] = dict(CTGAN_RECIPE)
     else:
         batch = params["batch_size"] or int(min(1000, max(64, rows // 30)))
         per_epoch = max(rows // batch, 1)
-        chosen = {"epochs": int(min(300, max(1, round(PRIVATE_STEPS / per_epoch)))),
+        steps = private_steps(params["epsilon"])
+        chosen = {"epochs": int(min(300, max(1, round(steps / per_epoch)))),
                   "batch_size": batch, "discriminator_dim": (64, 64),
                   "generator_lr": 1e-3, "discriminator_lr": 1e-3}
     for key in RECIPE_KEYS:

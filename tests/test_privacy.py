@@ -427,7 +427,7 @@ def test_settings_left_none_take_the_private_recipe_and_explicit_ones_are_kept(m
     warning); a value the user passes is always used; without epsilon, CTGAN's."""
     import warnings
 
-    from tabgan.fitting import PRIVATE_STEPS, recipe
+    from tabgan.fitting import private_steps, recipe
     from tabgan.privacy import accountant
 
     monkeypatch.setattr(accountant, "noisy_count", lambda n, epsilon, rng: 6000)
@@ -442,9 +442,15 @@ def test_settings_left_none_take_the_private_recipe_and_explicit_ones_are_kept(m
     assert s["generator_lr"] == s["discriminator_lr"] == 1e-3
     assert synth.batch_size is None and synth.get_params()["epochs"] == 1
     assert synth.privacy_ledger_["training"].details["sample_rate"] == 200 / 6000
-    chosen = recipe({k: None for k in s}, rows=32_000)
-    assert chosen["batch_size"] == 1000 and chosen["epochs"] == round(PRIVATE_STEPS / 32)
-    assert recipe({k: None for k in s}, rows=1000)["batch_size"] == 64
+    none = {k: None for k in s}
+    chosen = recipe({**none, "epsilon": 1.0}, rows=32_000)
+    assert chosen["batch_size"] == 1000 and chosen["epochs"] == round(2000 / 32)
+    # the steps follow epsilon, between their bounds
+    assert [private_steps(e) for e in (0.1, 0.3, 1.0, 1.2, 3.0, 10.0)] == [
+        500, 600, 2000, 2400, 3000, 3000]
+    assert recipe({**none, "epsilon": 0.3}, rows=32_000)["epochs"] == round(600 / 32)
+    assert recipe({**none, "epsilon": 10.0}, rows=32_000)["epochs"] == round(3000 / 32)
+    assert recipe({**none, "epsilon": 1.0}, rows=1000)["batch_size"] == 64
     plain = recipe({**{k: None for k in s}, "batch_size": 250})
     assert plain == {"epochs": 300, "batch_size": 250, "discriminator_dim": (256, 256),
                      "generator_lr": 2e-4, "discriminator_lr": 2e-4}
