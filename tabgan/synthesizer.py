@@ -559,7 +559,8 @@ class Synthesizer:
         ----------
         path:
             A ``.parquet`` file (one row group per chunk), a directory (existing, or
-            a path ending in ``/``) for Parquet shards ``part-00000.parquet``, ...,
+            a str ending in ``/``: pathlib drops a trailing slash) for Parquet shards
+            ``part-00000.parquet``, ...,
             or else a CSV file (``.csv``, ``.csv.gz``, ...). A file appears under its
             name only once complete (it is written as ``.partial-<name>`` beside it
             and renamed).
