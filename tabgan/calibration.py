@@ -98,16 +98,25 @@ def _inclusion(w: np.ndarray, n: int) -> np.ndarray:
             pi[certain] = 1.0
             return pi
         certain |= over
-    order = np.argsort(-w, kind="stable")
-    sw = w[order]
-    tail = np.cumsum(sw[::-1])[::-1]  # tail[k]: sum of the weights from rank k on
-    k = np.arange(n)
-    fits = sw[:n] * (n - k) <= tail[:n]  # with the first k certain, rank k's share <= 1
-    first = int(np.argmax(fits))  # rank n - 1 always fits
-    pi = np.empty(m)
-    pi[order[:first]] = 1.0
-    rest = order[first:]
-    pi[rest] = w[rest] * ((n - first) / max(tail[first], 1e-300))
+    # The cut-off from the largest weights alone: sort the top `size` of them (doubling
+    # while none of their ranks fits), not all m. Rank n - 1 always fits, and equal
+    # weights are never split by the cut-off, so the result does not depend on ties.
+    total = float(w.sum())
+    size = min(m, n, max(256, 4 * int(certain.sum())))
+    while True:
+        top = np.argpartition(-w, size - 1)[:size] if size < m else np.arange(m)
+        top = top[np.argsort(-w[top], kind="stable")]
+        sw = w[top]
+        # the weights from rank k on (at least 0: rounding must not rank zero weights in)
+        tail = np.maximum(total - np.concatenate(([0.0], np.cumsum(sw)[:-1])), 0.0)
+        k = np.arange(size)
+        fits = sw * (n - k) <= tail  # with the first k certain, rank k's share <= 1
+        if fits.any() or size >= min(m, n):
+            break
+        size = min(2 * size, m, n)
+    first = int(np.argmax(fits)) if fits.any() else size - 1
+    pi = w * ((n - first) / max(tail[first], 1e-300))
+    pi[top[:first]] = 1.0
     return np.minimum(pi, 1.0)
 
 

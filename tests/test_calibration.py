@@ -225,3 +225,37 @@ def test_an_unknown_mode_is_refused_clearly():
 
     with pytest.raises(InvalidParameterError, match="'mode' parameter"):
         Calibration.fit(real(100), KINDS, mode="joint", rng=np.random.default_rng(0))
+
+
+def _inclusion_by_full_sort(w: np.ndarray, n: int) -> np.ndarray:
+    """The reference: min(1, c w) summing to n, with every rank examined after one sort."""
+    m = len(w)
+    if n >= m:
+        return np.ones(m)
+    order = np.argsort(-w, kind="stable")
+    sw = w[order]
+    tail = np.cumsum(sw[::-1])[::-1]
+    fits = sw[:n] * (n - np.arange(n)) <= tail[:n]
+    first = int(np.argmax(fits))
+    pi = np.empty(m)
+    pi[order[:first]] = 1.0
+    rest = order[first:]
+    pi[rest] = w[rest] * ((n - first) / max(tail[first], 1e-300))
+    return np.minimum(pi, 1.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_inclusion_chances_match_the_full_sort_with_heavy_tails_and_ties(seed):
+    from tabgan.calibration import _inclusion
+
+    r = np.random.default_rng(seed)
+    m = 20_000
+    # few distinct weights (rows sharing every cell share a weight), heavy-tailed
+    levels = np.exp(r.normal(0, 3, 40))
+    w = levels[r.integers(0, 40, m)] * (r.random(m) < 0.9)
+    for n in (10, 1000, 9_000, 19_999):
+        pi = _inclusion(w, n)
+        assert pi.max() <= 1.0
+        if n <= (w > 0).sum():  # else the rows of weight 0 cannot make up the number
+            assert pi.sum() == pytest.approx(n)
+        np.testing.assert_allclose(pi, _inclusion_by_full_sort(w, n), rtol=1e-9, atol=1e-12)
