@@ -101,21 +101,24 @@ def _inclusion(w: np.ndarray, n: int) -> np.ndarray:
     # The cut-off from the largest weights alone: sort the top `size` of them (doubling
     # while none of their ranks fits), not all m. Rank n - 1 always fits, and equal
     # weights are never split by the cut-off, so the result does not depend on ties.
-    total = float(w.sum())
     size = min(m, n, max(256, 4 * int(certain.sum())))
     while True:
         top = np.argpartition(-w, size - 1)[:size] if size < m else np.arange(m)
         top = top[np.argsort(-w[top], kind="stable")]
         sw = w[top]
-        # the weights from rank k on (at least 0: rounding must not rank zero weights in)
-        tail = np.maximum(total - np.concatenate(([0.0], np.cumsum(sw)[:-1])), 0.0)
+        # the weights from rank k on, summed from the smallest up (a total less the
+        # largest ones would lose the small remainder to rounding)
+        outside = np.ones(m, dtype=bool)
+        outside[top] = False
+        tail = np.cumsum(sw[::-1])[::-1] + w[outside].sum()
         k = np.arange(size)
         fits = sw * (n - k) <= tail  # with the first k certain, rank k's share <= 1
         if fits.any() or size >= min(m, n):
             break
         size = min(2 * size, m, n)
     first = int(np.argmax(fits)) if fits.any() else size - 1
-    pi = w * ((n - first) / max(tail[first], 1e-300))
+    with np.errstate(over="ignore"):  # the certain rows' products, set to 1 below
+        pi = w * ((n - first) / max(tail[first], 1e-300))
     pi[top[:first]] = 1.0
     return np.minimum(pi, 1.0)
 

@@ -259,3 +259,27 @@ def test_inclusion_chances_match_the_full_sort_with_heavy_tails_and_ties(seed):
         if n <= (w > 0).sum():  # else the rows of weight 0 cannot make up the number
             assert pi.sum() == pytest.approx(n)
         np.testing.assert_allclose(pi, _inclusion_by_full_sort(w, n), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("rounds", [0, 6])
+def test_inclusion_cut_off_keeps_small_remainders_beside_huge_weights(monkeypatch, rounds):
+    """The weights after the largest are summed from the smallest up: a total less the
+    largest weights would round them away (the review's cases)."""
+    import tabgan.calibration as cal
+
+    monkeypatch.setattr(cal, "_ROUNDS", rounds)
+    r = np.random.default_rng(0)
+    cases = [(np.array([1e300, 1.0, 1.0, 1.0]), 2),
+             (np.array([10.0 ** e for e in range(20, 0, -2)] + [1.0] * 5), 7)]
+    for _ in range(60):
+        m = int(r.integers(20, 300))
+        cases.append((r.pareto(0.3, m), int(r.integers(1, m))))
+        cases.append((10.0 ** r.uniform(-300, 300, m), int(r.integers(1, m))))
+        cases.append((np.exp(r.normal(0, 8, m)) * (r.random(m) < 0.7), int(r.integers(1, m))))
+    for w, n in cases:
+        pi = cal._inclusion(w, n)
+        ref = _inclusion_by_full_sort(w, n)
+        assert pi.max() <= 1.0
+        np.testing.assert_allclose(pi, ref, rtol=1e-6, atol=1e-12)
+        if n <= (w > 0).sum():
+            assert pi.sum() == pytest.approx(n, rel=1e-9)
