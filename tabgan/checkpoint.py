@@ -97,6 +97,14 @@ class Checkpoint:
         self.path = os.fspath(path)
         self.every = every
         self.resume = bool(resume)
+        # refused now, not after the first epochs of training
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if os.path.isdir(self.path) or not os.path.isdir(folder):
+            raise InvalidParameterError(
+                f"checkpoint={self.path!r} must be a file path in an existing directory "
+                + ("(it is a directory)." if os.path.isdir(self.path) else
+                   f"({folder!r} does not exist): create the directory first.")
+            )
         self.saved: dict[str, Any] | None = None
         self.tensors: dict[str, torch.Tensor] = {}
         self.last_epoch: int | None = None

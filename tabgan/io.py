@@ -69,6 +69,12 @@ class ChunkWriter:
                 "cannot be appended to. Use .parquet, .csv, .csv.gz, or a directory for "
                 "Parquet shards."
             )
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if not self.shards and not os.path.isdir(folder):  # shards' folders are made
+            raise InvalidDataError(
+                f"Cannot write {self.path!r}: the directory {folder!r} does not exist. "
+                "Create it first."
+            )
         self.parquet = self.shards or ext in _PARQUET
         if self.parquet:
             try:

@@ -60,6 +60,13 @@ def write_model(
     try:
         save_file(tensors, tmp, metadata={"tabgan": text})
         os.replace(tmp, path)
+    except Exception as exc:  # a missing folder, a directory in the way, a full disk
+        if isinstance(exc, ModelFileError):
+            raise
+        raise ModelFileError(
+            f"Could not write {path!r} ({type(exc).__name__}: {exc}). Check that its "
+            "directory exists and is writable, and that the path is not a directory."
+        ) from exc
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -96,3 +96,11 @@ def test_archives_are_refused_and_a_failed_first_chunk_leaves_no_directory(tmp_p
         with ChunkWriter(path):
             raise RuntimeError("the first sample failed")
     assert not os.path.exists(path)
+
+
+def test_a_missing_directory_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(InvalidDataError, match="does not exist"):
+        ChunkWriter(tmp_path / "no" / "out.parquet")
+    with ChunkWriter(str(tmp_path / "new" / "shards") + "/") as w:  # shards: made
+        w.write(chunk(0, 5))
+    assert len(pd.read_parquet(tmp_path / "new" / "shards")) == 5

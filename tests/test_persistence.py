@@ -156,3 +156,13 @@ def test_file_from_before_points_and_calibration_says_so(fitted, tmp_path):
     assert loaded.point_share == 0.05 and loaded.calibrate is None
     assert loaded.calibration_ is None and fitted.calibration_ is not None
     assert len(loaded.sample(40, random_state=3)) == 40
+
+
+def test_save_to_a_missing_directory_or_over_a_directory_says_so(tmp_path):
+    from .conftest import TINY, make_mixed
+
+    synth = Synthesizer(**TINY).fit(make_mixed())
+    for path in (tmp_path / "no" / "m.tabgan", tmp_path):
+        with pytest.raises(ModelFileError, match="Could not write"):
+            synth.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no partial file left
