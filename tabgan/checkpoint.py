@@ -29,7 +29,6 @@ table and delete it after the fit. ``secure_mode`` fits refuse checkpoints.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -145,11 +144,8 @@ class Checkpoint:
         patience)."""
         from . import __version__
 
-        digest = hashlib.sha256()
-        for t in (encoded.codes, encoded.values):
-            digest.update(t.detach().cpu().contiguous().numpy().tobytes())
         self.context = {
-            "table": digest.hexdigest(), "device": device.type, "precision": precision,
+            "table": encoded.digest(), "device": device.type, "precision": precision,
             "tabgan_version": __version__,
         }
         doc = self.saved

@@ -10,6 +10,8 @@ conditional sampler reads the codes directly (:meth:`EncodedTable.span_codes`).
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 
@@ -73,6 +75,13 @@ class EncodedTable:
         """Bytes held by the codes and values."""
         return self.codes.element_size() * self.codes.nelement() + \
             self.values.element_size() * self.values.nelement()
+
+    def digest(self) -> str:
+        """A SHA-256 digest (hex) of the codes and values: the same rows, the same digest."""
+        out = hashlib.sha256()
+        for t in (self.codes, self.values):
+            out.update(t.detach().cpu().contiguous().numpy().tobytes())
+        return out.hexdigest()
 
     def to(self, device: torch.device | str) -> "EncodedTable":
         return EncodedTable(self.layout, self.codes.to(device), self.values.to(device))
