@@ -42,7 +42,7 @@ from .encoded import EncodedTable
 from .errors import InvalidParameterError
 from .persistence import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, read_model, write_model
 
-__all__ = ["Checkpoint", "load_optimizer", "optimizer_state"]
+__all__ = ["Checkpoint", "load_optimizer", "optimizer_state", "restarted"]
 
 #: Parameters that may differ between a fit and its resumption (they change nothing saved).
 _FREE = ("verbose",)
@@ -78,6 +78,19 @@ def load_optimizer(opt: Any, doc: Mapping[str, Any], tensors: Mapping[str, torch
     groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else dict(g)
               for g in doc["param_groups"]]
     opt.load_state_dict({"state": state, "param_groups": groups})
+
+
+def restarted(path: str | os.PathLike) -> bool:
+    """Whether this process is a restart by ``torchrun`` (after a failure, with
+    ``--max-restarts``) of a job whose checkpoint ``path`` exists: it then resumes from it
+    rather than starting again."""
+    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") or 0) < 1:
+        return False
+    if not os.path.isfile(path):
+        return False
+    print(f"tabgan: restarted by torchrun; resuming from the checkpoint {os.fspath(path)}",
+          file=sys.stderr)
+    return True
 
 
 def _settings(params: Mapping[str, Any]) -> str:

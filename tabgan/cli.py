@@ -22,7 +22,12 @@ __all__ = ["main"]
 
 # ----------------------------------------------------------------- fit
 def _add_fit(sub) -> None:
-    p = sub.add_parser("fit", help="fit a synthesizer on a CSV/Parquet table")
+    p = sub.add_parser(
+        "fit", help="fit a synthesizer on a CSV/Parquet table",
+        epilog="Data-parallel: 'torchrun --nproc-per-node=N -m tabgan fit ...' trains over N "
+        "processes (every process reads the table; rank 0 writes the model); see "
+        "docs/scale.md.",
+    )
     p.add_argument("data", help="training table (.csv or .parquet)")
     p.add_argument("-o", "--output", required=True, help="model file to write (.tabgan)")
     p.add_argument("--epochs", type=int, default=None,
@@ -162,6 +167,8 @@ def _run_fit(args) -> int:
     t0 = time.perf_counter()
     synth.fit(df, metadata=overrides or None, checkpoint=args.checkpoint,
               checkpoint_every=args.checkpoint_every, resume=args.resume)
+    if int(os.environ.get("RANK", "0") or 0) != 0:
+        return 0  # a data-parallel fit under torchrun: every rank holds the model; rank 0 writes
     synth.save(args.output)
     # a private fit reports its noisy row count: the true one is not released
     rows = f"about {synth.n_rows_} rows (noisy count)" if synth.epsilon is not None else (

@@ -274,12 +274,22 @@ class _Pass:
     def __init__(self, discriminator: Discriminator) -> None:
         self.D = discriminator
         self.parameters = discriminator.weight_parameters()
+        #: in a data-parallel fit, this process's part of every batch of samples (a
+        #: :class:`tabgan.parallel.Shard`): the masks are drawn for the whole batch, and
+        #: this part's rows kept, so that every process draws the same stream
+        self.shard = None
 
     def _dtype(self) -> torch.dtype:
         return self.D.compute_dtype or torch.float32
 
-    def _masks(self, rows: int, dtype: torch.dtype, generator) -> list[torch.Tensor] | None:
-        return self.D.masks(rows, generator, dtype)
+    def _masks(
+        self, rows: int, dtype: torch.dtype, generator, parts: int = 1
+    ) -> list[torch.Tensor] | None:
+        """Masks for ``rows`` samples: ``parts`` blocks (real, generated, interpolated)."""
+        if self.shard is None:
+            return self.D.masks(rows, generator, dtype)
+        masks = self.D.masks(parts * self.shard.total, generator, dtype)
+        return None if masks is None else [self.shard.take(m, parts) for m in masks]
 
 
 class CriticPass(_Pass):
@@ -334,7 +344,8 @@ class CriticPass(_Pass):
                 parts.append(alpha * r + (1.0 - alpha) * f)
             x = torch.cat(parts).to(dtype)
             weights = self._weights(dtype)
-            inputs, gates, score = critic_forward(x, weights, self._masks(x.shape[0], dtype, generator))
+            masks = self._masks(x.shape[0], dtype, generator, len(parts))
+            inputs, gates, score = critic_forward(x, weights, masks)
             s = score.float()
             s_real, s_fake = s[:n], s[n : 2 * n]
             value = critic_loss(s_real, s_fake, loss, smooth)
@@ -408,7 +419,7 @@ class AutogradPass(_Pass):
             mixed = (alpha * r + (1.0 - alpha) * f).requires_grad_(True)
             parts.append(mixed)
         x = torch.cat(parts)
-        masks = self._masks(x.shape[0], dtype, generator)
+        masks = self._masks(x.shape[0], dtype, generator, len(parts))
         with compute_in(self.D.compute_dtype, x.device):
             weights = [w[:2] for w in self.D.weights()]
             s = critic_forward(x, weights, masks)[2].float()

@@ -37,6 +37,7 @@ from .generation import generate
 from .layout import Layout
 from .metadata import Metadata
 from .networks import Generator, init_weights, materialize
+from .parallel import DataParallel
 from .privacy.ledger import LedgerEntry, PrivacyLedger
 from .sampler import ConditionalSampler
 from .selection import BestSnapshot, FidelityCheck, split_holdout
@@ -197,17 +198,48 @@ class PlainFit(FitMode):
 
 def fit(
     mode: FitMode, data: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | None,
-    checkpoint: Checkpoint | None = None,
+    checkpoint: Checkpoint | None = None, distributed: bool | None = None,
 ) -> FitResult:
     """Learn ``data``'s distribution in ``mode``: prepare, encode, train, finish.
     ``checkpoint``: save the fit's state every few epochs, or resume from it
-    (:mod:`tabgan.checkpoint`)."""
-    rng = v.check_random_state(mode.params["random_state"])
+    (:mod:`tabgan.checkpoint`). ``distributed``: train data-parallel over the processes
+    of a ``torchrun`` job (:mod:`tabgan.parallel`; None: when there is one)."""
+    parallel = DataParallel.join(distributed, v.resolve_device(mode.params["device"]).type)
+    try:
+        return _fit(mode, data, metadata, checkpoint, parallel)
+    finally:
+        if parallel is not None:
+            parallel.close()
+
+
+def _fit(
+    mode: FitMode, data: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | None,
+    checkpoint: Checkpoint | None, parallel: DataParallel | None,
+) -> FitResult:
+    seed = mode.params["random_state"]
+    if parallel is not None:
+        if mode.params.get("secure_mode"):
+            raise InvalidParameterError(
+                "secure_mode fits cannot run data-parallel yet: each process would draw "
+                "its own privacy noise from the operating system. Run one process."
+            )
+        if seed is None:  # one seed for every process: they draw one stream
+            seed = parallel.broadcast_seed()
+    rng = v.check_random_state(seed)
     if checkpoint is not None:  # before any draw: a resumed fit redoes the same ones
         checkpoint.start(rng, mode.params)
     meta = mode.metadata(data, metadata, rng)  # before anything else reads the data
     p = mode.params  # now with the library's choice of every setting left None (recipe)
     device = v.resolve_device(p["device"])
+    if parallel is not None:
+        device = parallel.device(device)
+        if p["batch_size"] // mode.pac < parallel.world:
+            raise InvalidParameterError(
+                f"batch_size={p['batch_size']} with pac={mode.pac} gives "
+                f"{p['batch_size'] // mode.pac} critic samples a step, fewer than the "
+                f"{parallel.world} processes that share them; raise batch_size or run fewer "
+                "processes."
+            )
     precision = v.resolve_precision(p["precision"], device, private=mode.private)
 
     selecting = p.get("check_every") is not None and not mode.private
@@ -219,6 +251,8 @@ def fit(
     calibration_seed = int(rng.integers(2**62))  # drawn always: `calibrate` never changes training
     calibration = mode.calibration(data, meta, calibration_seed)
     encoded = transformer.transform_compact(data, rng=rng).to(device)
+    if parallel is not None:
+        parallel.agree(encoded.digest() + _transformer_digest(transformer), "prepared table")
     layout = transformer.layout_
     torch_rng = v.torch_generator(rng, device)
     generator, discriminator = build_networks(
@@ -230,6 +264,7 @@ def fit(
     trainer = mode.trainer(
         config=train_config(p), layout=layout, generator_net=generator,
         discriminator=discriminator, sampler=sampler, data=encoded, rng=torch_rng,
+        parallel=parallel,
     )
     if p.get("target") is not None and not mode.private:
         trainer.target_model = target_model(p["target"], transformer, device, torch_rng)
@@ -246,13 +281,16 @@ def fit(
             precision=precision,
         )
 
+        writes = parallel is None or parallel.rank == 0  # one process writes
+
         def on_epoch(epoch: int, history: list[dict[str, float]], stop: bool) -> None:
-            if epoch % checkpoint.every == 0 or epoch == p["epochs"] or stop:
+            if writes and (epoch % checkpoint.every == 0 or epoch == p["epochs"] or stop):
                 checkpoint.save(epoch, trainer=trainer, transformer=transformer, best=best,
                                 rng=rng, history=done + history, stopped=stop)
     try:
         history = done + trainer.run(
-            start if stopped else p["epochs"], verbose=p["verbose"], monitor=monitor,
+            start if stopped else p["epochs"],
+            verbose=p["verbose"] and (parallel is None or parallel.rank == 0), monitor=monitor,
             check_every=p["check_every"] if selecting else 1, start=start, on_epoch=on_epoch,
         )
     except KeyboardInterrupt:
@@ -267,6 +305,8 @@ def fit(
             "scores": [list(t) for t in best.scores], "held_out_rows": len(holdout),
             "epochs_trained": len(history),
         }
+    if parallel is not None:  # every process ends with the same model, or the job fails
+        parallel.agree(_weights_digest(generator), "trained generator")
     epsilon, delta, ledger = mode.finish(trainer, entries)
     return FitResult(
         metadata=meta, transformer=transformer, generator=generator.eval(),
@@ -277,6 +317,23 @@ def fit(
         rng=rng, epsilon=epsilon, delta=delta, ledger=ledger, selection=selection,
         calibration=calibration, settings={k: p[k] for k in RECIPE_KEYS},
     )
+
+
+def _transformer_digest(transformer: DataTransformer) -> str:
+    import hashlib
+    import json
+
+    text = json.dumps(transformer.to_dict(), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _weights_digest(module: torch.nn.Module) -> str:
+    import hashlib
+
+    out = hashlib.sha256()
+    for t in module.state_dict().values():
+        out.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return out.hexdigest()
 
 
 def check_target_column(target: str, columns: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -21,9 +21,14 @@ from torch.nn import functional as F
 from .errors import InvalidParameterError
 
 __all__ = [
-    "compute_in", "CondLinear", "LinearPlan", "Generator", "GeneratorPlan", "init_weights",
+    "BatchStats", "compute_in", "CondLinear", "LinearPlan", "Generator", "GeneratorPlan", "init_weights",
     "materialize",
 ]
+
+
+#: Batch normalisation with a batch's statistics gathered elsewhere:
+#: ``(h, weight, bias, eps) -> normalised h`` (see :meth:`tabgan.parallel.DataParallel.batch_norm`).
+BatchStats = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, float], torch.Tensor]
 
 
 def materialize(factory, device: torch.device) -> nn.Module:
@@ -112,13 +117,19 @@ class Residual(nn.Module):
         self.bn = nn.BatchNorm1d(o, track_running_stats=False)
 
     def forward(
-        self, x: torch.Tensor, cond: torch.Tensor | None, group: int | None = None
+        self, x: torch.Tensor, cond: torch.Tensor | None, group: int | None = None,
+        stats: "BatchStats | None" = None,
     ) -> torch.Tensor:
-        return torch.cat([self.normalized(self.fc(x, cond), group), x], dim=1)
+        return torch.cat([self.normalized(self.fc(x, cond), group, stats), x], dim=1)
 
-    def normalized(self, h: torch.Tensor, group: int | None) -> torch.Tensor:
-        """ReLU(BatchNorm(h)), in float32 (also under mixed precision)."""
+    def normalized(
+        self, h: torch.Tensor, group: int | None, stats: "BatchStats | None" = None
+    ) -> torch.Tensor:
+        """ReLU(BatchNorm(h)), in float32 (also under mixed precision). ``stats``:
+        normalise with the statistics of a batch spread over several processes."""
         h = h.float()
+        if stats is not None:
+            return F.relu(stats(h, self.bn.weight, self.bn.bias, self.bn.eps))
         if group is None or group >= h.shape[0]:
             return F.relu(self.bn(h))
         return F.relu(self._grouped(h, group))
@@ -188,6 +199,7 @@ class Generator(nn.Module):
         group: int | None = None,
         *,
         workspace: torch.Tensor | None = None,
+        stats: "BatchStats | None" = None,
     ) -> torch.Tensor:
         """``cond``: per row, the index of its category in the conditional vector
         (``None`` when the table has nothing to condition on).
@@ -197,12 +209,16 @@ class Generator(nn.Module):
         the runs are interleaved: row ``r`` is in run ``r mod (rows / group)``.
 
         ``workspace`` (inference only): a buffer from :meth:`workspace` to reuse across
-        calls, so that passes of many rows do not each fault in fresh memory."""
-        if torch.is_grad_enabled():
+        calls, so that passes of many rows do not each fault in fresh memory.
+
+        ``stats`` (training only): these rows are one process's part of a batch spread
+        over several (:mod:`tabgan.parallel`); the batch norms use the whole batch's
+        statistics, ``stats(h, weight, bias, eps)``."""
+        if torch.is_grad_enabled() or stats is not None:
             with compute_in(self.compute_dtype, noise.device):
                 x = noise
                 for block in self.blocks:
-                    x = block(x, cond, group)
+                    x = block(x, cond, group, stats)
                 return self.out(x, cond).float()
         return self.infer(noise, cond, group, workspace=workspace).float()
 

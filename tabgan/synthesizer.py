@@ -14,7 +14,7 @@ import torch
 
 from . import _validation as v
 from .calibration import POOL, Calibration
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, restarted
 from .columns import check_dataframe
 from .errors import InvalidParameterError, ModelFileError, NotFittedError
 from .fitting import (
@@ -432,6 +432,7 @@ class Synthesizer:
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
         resume: bool = False,
+        distributed: bool | None = None,
     ) -> "Synthesizer":
         """Learn the joint distribution of ``data``. Returns ``self``.
 
@@ -445,6 +446,14 @@ class Synthesizer:
         parameters continues from it, to the same result as an uninterrupted fit (bit
         for bit on the CPU); a private fit resumes within its epsilon. A private fit's
         checkpoint holds its noise stream's state: keep it as private as the table.
+
+        ``distributed``: under ``torchrun --nproc-per-node=N`` (or in a started
+        ``torch.distributed`` process group), the fit trains data-parallel over the N
+        processes, each given the same table and parameters, and takes the steps of the
+        one-process fit (``tabgan.parallel``, docs/scale.md). ``None`` (the default) does
+        so whenever there are several processes, ``False`` never, ``True`` insists. Every
+        process ends with the same model; save it from one (rank 0). With a checkpoint,
+        a job that ``torchrun`` restarts after a failure resumes from it.
         """
         self._validate_params()
         if checkpoint is None and resume:
@@ -454,6 +463,8 @@ class Synthesizer:
                 "secure_mode fits cannot be checkpointed: a checkpoint holds the state of "
                 "the noise stream, which secure_mode keeps unreproducible. Drop checkpoint=."
             )
+        if checkpoint is not None:
+            resume = resume or restarted(checkpoint)
         saver = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every, resume)
         check_dataframe(data)
         if self.target is not None:
@@ -465,7 +476,11 @@ class Synthesizer:
             from .privacy.fitting import PrivateFit
 
             mode = PrivateFit(params)
-        self._set_fitted(fit(mode, data, metadata, checkpoint=saver))
+        if distributed not in (None, True, False):
+            raise InvalidParameterError(
+                f"distributed must be None, True or False. Got {distributed!r} instead."
+            )
+        self._set_fitted(fit(mode, data, metadata, checkpoint=saver, distributed=distributed))
         return self
 
     def _set_fitted(self, result: FitResult) -> None:

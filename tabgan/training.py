@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -27,9 +27,10 @@ from .critic import Discriminator, critic_gradients
 from .errors import TrainingError
 from .layout import Layout, SegmentIndex
 from .networks import Generator, compute_in
+from .parallel import DataParallel, Shard
 from .sampler import ConditionalSampler
 
-__all__ = ["TrainConfig", "Trainer", "activate"]
+__all__ = ["Fakes", "TrainConfig", "Trainer", "activate"]
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,22 @@ class TrainConfig:
 
 
 def activate(
-    raw: torch.Tensor, seg: SegmentIndex, tau: float, generator: torch.Generator | None
+    raw: torch.Tensor, seg: SegmentIndex, tau: float, generator: torch.Generator | None,
+    shard: Shard | None = None,
 ) -> torch.Tensor:
     """tanh on value columns, Gumbel-softmax (soft) on every softmax span at once.
 
     The spans are handled together: a per-span max (for stability, detached:
     softmax does not depend on it) by ``scatter_reduce``, per-span sums by a
-    matrix product with the span-membership matrix.
+    matrix product with the span-membership matrix. ``shard``: ``raw`` is this
+    process's part of a batch of ``shard.total`` rows; the Gumbel noise is drawn for
+    the whole batch and this part's rows kept.
     """
     with torch.autocast(raw.device.type, enabled=False):  # float32 even in a mixed step
-        return _activate(raw, seg, tau, generator)
+        return _activate(raw, seg, tau, generator, shard)
 
 
-def _activate(raw, seg, tau, generator):
+def _activate(raw, seg, tau, generator, shard=None):
     # index_select / index_copy rather than advanced indexing: no host sync on CUDA
     out = raw
     if seg.tanh_cols.numel():
@@ -72,7 +76,10 @@ def _activate(raw, seg, tau, generator):
     if seg.soft_cols.numel():
         logits = raw.index_select(1, seg.soft_cols)
         if generator is not None:
-            u = torch.rand(logits.shape, generator=generator, device=raw.device)
+            rows = logits.shape[0] if shard is None else shard.total
+            u = torch.rand((rows, logits.shape[1]), generator=generator, device=raw.device)
+            if shard is not None:
+                u = shard.take(u)
             logits = logits - torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
         logits = logits / tau
         idx = seg.soft_segment.expand(logits.shape[0], -1)
@@ -103,6 +110,18 @@ def _condition_loss(raw, seg, flat, layout_cols):
     return picked.mean()
 
 
+class Fakes(NamedTuple):
+    """A generated batch: this process's rows (all of them outside a data-parallel fit)
+    and the conditions of the whole batch."""
+
+    rows: torch.Tensor  # activated rows
+    raw: torch.Tensor  # the generator's raw output
+    cond: torch.Tensor  # one-hot conditions of these rows
+    flat: torch.Tensor  # their flat conditional indices
+    all_cond: torch.Tensor  # the whole batch's (the same tensors outside data parallelism)
+    all_flat: torch.Tensor
+
+
 class Trainer:
     """Runs the GAN updates for a fitted transformer layout."""
 
@@ -119,15 +138,19 @@ class Trainer:
         sampler: ConditionalSampler,
         data: torch.Tensor,
         rng: torch.Generator,
-        regularizer: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        regularizer: Callable[..., torch.Tensor] | None = None,
         target_model: TargetModel | None = None,
         target_weight: float = 1.0,
+        parallel: DataParallel | None = None,
     ) -> None:
-        """``regularizer(raw, flat)``: an extra term of the generator's loss, from its raw
-        output and the conditions' flat indices (the private fit's marginal matching).
+        """``regularizer(raw, flat, total)``: an extra term of the generator's loss, from
+        its raw output and the conditions' flat indices (the private fit's marginal
+        matching); ``total(t)`` sums a tensor over the processes of a data-parallel fit
+        (the identity otherwise), for a term of the whole batch.
         ``target_model``: target conditioning (:mod:`tabgan.auxiliary`): it learns from a
         batch of real rows every step, and its penalty, times ``target_weight``, joins
-        the generator's loss."""
+        the generator's loss. ``parallel``: the processes of a data-parallel fit
+        (:mod:`tabgan.parallel`); this process computes its part of every batch."""
         self.cfg = config
         self.layout = layout
         self.G = generator_net
@@ -163,6 +186,12 @@ class Trainer:
         self.regularizer = regularizer
         self.target_model = target_model
         self.target_weight = target_weight
+        self.parallel = parallel
+        #: this process's part of every generated batch (None: all of it)
+        self.shard = None
+        if parallel is not None:
+            self.shard = parallel.shard(config.batch_size, discriminator.pac)
+            self.critic_pass.shard = self.shard.in_units(discriminator.pac)
         #: the generator's weights (detached views) and their exponential moving average
         #: (see average_step); the trained weights are set aside while the generator
         #: holds the average, between run() calls
@@ -177,12 +206,31 @@ class Trainer:
     def _noise(self, batch: int) -> torch.Tensor:
         return torch.randn(batch, self.cfg.embedding_dim, generator=self.rng, device=self.device)
 
-    def _fake(
-        self, batch: int, *, original: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _fake(self, batch: int, *, original: bool = False, shared: bool = True) -> Fakes:
+        """A generated batch of ``batch`` rows. In a data-parallel fit with ``shared``
+        (``batch`` is then the batch size), this process generates its part only, batch
+        normalised with the whole batch's statistics; without ``shared`` every process
+        generates the whole batch."""
         cond, flat = self.sampler.sample_condition(batch, self.rng, original=original)
-        raw = self.G(self._noise(batch), flat if self.sampler.n_columns else None)
-        return activate(raw, self.seg, self.cfg.tau, self.rng), raw, cond, flat
+        noise = self._noise(batch)
+        conditioned = self.sampler.n_columns
+        shard = self.shard if shared else None
+        if shard is None:
+            raw = self.G(noise, flat if conditioned else None)
+            return Fakes(activate(raw, self.seg, self.cfg.tau, self.rng), raw, cond, flat,
+                         cond, flat)
+        mine = shard.take(flat)
+        raw = self.G(shard.take(noise), mine if conditioned else None, stats=self._batch_stats)
+        return Fakes(activate(raw, self.seg, self.cfg.tau, self.rng, shard), raw,
+                     shard.take(cond), mine, cond, flat)
+
+    def _batch_stats(self, h, weight, bias, eps):
+        return self.parallel.batch_norm(h, self.shard.total, weight, bias, eps)
+
+    def _share(self) -> float:
+        """The factor of a mean over this process's rows (1 outside data parallelism):
+        averaged over the processes, the weighted means make the whole batch's mean."""
+        return 1.0 if self.shard is None else self.shard.weight
 
     def steps_per_epoch(self) -> int:
         """Training steps per epoch: the table's rows over the batch size (at least 1)."""
@@ -226,21 +274,30 @@ class Trainer:
     def discriminator_step(self, batch=None) -> torch.Tensor:
         b = self.cfg.batch_size
         with torch.no_grad():
-            fake, _, cond, flat = self._fake(b) if batch is None else batch
-            fake = fake.detach()
+            fakes = self._fake(b) if batch is None else batch
             perm = torch.randperm(b, generator=self.rng, device=self.device)
-            real = self.data[self.sampler.sample_rows(flat[perm], self.rng)]
-            real_in = torch.cat([real, cond[perm]], dim=1)
-            fake_in = torch.cat([fake, cond], dim=1)
+            rows = self.sampler.sample_rows(fakes.all_flat[perm], self.rng)
+            cond = fakes.all_cond[perm]
+            if self.shard is not None:  # drawn for the whole batch; this process's part
+                rows, cond = self.shard.take(rows), self.shard.take(cond)
+            real_in = torch.cat([self.data[rows], cond], dim=1)
+            fake_in = torch.cat([fakes.rows.detach(), fakes.cond], dim=1)
         cfg = self.cfg
         self.D.power_iteration()  # spectral norm: u, v move on once per update
         alpha = None  # drawn only with a penalty
         if cfg.gp_weight > 0:
-            alpha = torch.rand(real_in.shape[0] // self.D.pac, 1, generator=self.rng, device=self.device)
+            alpha = torch.rand(b // self.D.pac, 1, generator=self.rng, device=self.device)
+            if self.critic_pass.shard is not None:
+                alpha = self.critic_pass.shard.take(alpha)
         grads, loss = self.critic_pass.update_gradients(
             real_in, fake_in, alpha, self.rng,
             loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,
         )
+        if self.parallel is not None:  # the whole batch's mean gradient on every process
+            share = self._share()
+            grads = [g * share for g in grads]
+            self.parallel.sum_(grads, mean=True)
+            loss = loss * share
         for p, g in zip(self.critic_pass.parameters, grads):
             p.grad = g
         self.opt_d.step()
@@ -266,23 +323,32 @@ class Trainer:
         return value + (linear - linear.detach())
 
     def generator_step(self, batch=None) -> torch.Tensor:
-        fake, raw, cond, flat = self._fake(self.cfg.batch_size) if batch is None else batch
+        fake, raw, cond, flat, _, _ = self._fake(self.cfg.batch_size) if batch is None else batch
         loss = self._adversarial_loss(fake, cond)
         if self.sampler.n_columns:
             loss = loss + condition_loss(raw, self.seg, flat, self.col_segment)
-        if self.regularizer is not None:
-            loss = loss + self.regularizer(raw, flat)
         if self.target_model is not None:
             # rows conditioned on the target keep their asked category (condition_loss)
             c = self.target_model.spec.category
             asked = self.seg.cond_to_output[flat] if self.sampler.n_columns else None
             free = None if asked is None else (asked < c.start) | (asked >= c.end)
             loss = loss + self.target_weight * self.target_model.penalty(fake, raw, free)
+        if self.parallel is not None:
+            loss = loss * self._share()  # means over this process's rows, weighted
+        if self.regularizer is not None:  # a whole-batch term: the same on every process
+            loss = loss + self.regularizer(raw, flat, self._total)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
+        if self.parallel is not None:
+            self.parallel.sum_([p.grad for p in self.G.parameters() if p.grad is not None],
+                               mean=True)
         self.opt_g.step()
         self.average_step()
         return loss.detach()
+
+    def _total(self, t: torch.Tensor) -> torch.Tensor:
+        """``t`` summed over the processes of a data-parallel fit (differentiably)."""
+        return t if self.parallel is None else self.parallel.total(t)
 
     @torch.no_grad()
     def average_step(self) -> None:
@@ -409,6 +475,10 @@ class Trainer:
                     step_d, step_g = self.train_step()
                     loss_d += step_d
                     loss_g += step_g
+                if self.parallel is not None:  # the whole batches' losses
+                    both = torch.stack([loss_d, loss_g])
+                    self.parallel.sum_([both], mean=True)
+                    loss_d, loss_g = both[0], both[1]
                 d = float(loss_d) / steps  # one sync per epoch
                 g = float(loss_g) / steps
                 if not (torch.isfinite(torch.tensor([d, g])).all()):

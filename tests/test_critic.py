@@ -56,7 +56,7 @@ def test_update_gradients_equal_autograd_double_backward(monkeypatch, loss, smoo
     n = real.shape[0] // PAC
     masks = fixed_masks(3 * n)  # rows: real groups, generated groups, interpolated groups
     cp = CriticPass(d)
-    monkeypatch.setattr(cp, "_masks", lambda rows, dtype, generator: [m[:rows] for m in masks])
+    monkeypatch.setattr(cp, "_masks", lambda rows, dtype, generator, parts=1: [m[:rows] for m in masks])
     grads, value = cp.update_gradients(
         real, fake, alpha, None, loss=loss, smooth=smooth, gp_weight=gp_weight
     )
@@ -95,8 +95,8 @@ def test_update_gradients_other_shapes_and_rates(pac, hidden, dropout):
     drawn = []
     original = cp._masks
 
-    def recorded(rows, dtype, generator):
-        out = original(rows, dtype, generator)
+    def recorded(rows, dtype, generator, parts=1):
+        out = original(rows, dtype, generator, parts)
         drawn.append(out)
         return out
 
@@ -128,7 +128,7 @@ def test_input_gradient_equals_autograd(monkeypatch, loss):
     x = batch(seed=4)[0].requires_grad_(True)
     masks = fixed_masks(x.shape[0] // PAC, seed=6)
     cp = CriticPass(d)
-    monkeypatch.setattr(cp, "_masks", lambda rows, dtype, generator: masks)
+    monkeypatch.setattr(cp, "_masks", lambda rows, dtype, generator, parts=1: masks)
     value, grad = cp.input_gradient(x.detach(), None, loss=loss)
     s = reference_score(d, x, masks)
     expected = -s.mean() if loss == "wgan-gp" else F.binary_cross_entropy_with_logits(

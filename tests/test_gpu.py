@@ -67,7 +67,7 @@ def test_hand_written_critic_matches_autograd_on_cuda(monkeypatch):
     n = real.shape[0] // PAC
     masks = [m.to("cuda") for m in fixed_masks(3 * n)]
     cp = CriticPass(d)
-    monkeypatch.setattr(cp, "_masks", lambda rows, dtype, generator: [m[:rows] for m in masks])
+    monkeypatch.setattr(cp, "_masks", lambda rows, dtype, generator, parts=1: [m[:rows] for m in masks])
     grads, value = cp.update_gradients(real, fake, alpha, None, loss="wgan-gp", smooth=1.0,
                                        gp_weight=10.0)
     parts = [[m[k * n:(k + 1) * n] for m in masks] for k in range(3)]

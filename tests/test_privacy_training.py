@@ -102,7 +102,7 @@ def test_per_row_gradients_sum_to_the_batch_gradients_of_the_same_critic(spectra
     joined = [torch.cat(parts) for parts in zip(*masks)]
     passes = [AutogradPass(trainer.D)] + ([] if spectral_norm else [CriticPass(trainer.D)])
     for way in passes:
-        way._masks = lambda rows, dtype, generator: joined
+        way._masks = lambda rows, dtype, generator, parts=1: joined
         grads, _ = way.update_gradients(real, fake, alpha, None, **kw)
         for got, ref in zip(sums, grads):
             torch.testing.assert_close(got.view_as(ref) / n, ref, rtol=1e-4, atol=1e-5)
@@ -195,7 +195,7 @@ def test_marginal_matching_uses_released_frequencies():
     # reweighting training (log-frequency) conditions gives the noisy frequencies
     torch.testing.assert_close(matching.cond_weight * logs / log_total, counts / total)
     with torch.no_grad():
-        _, raw, _, flat = trainer._fake(64)
+        _, raw, _, flat, _, _ = trainer._fake(64)
     kl = matching(raw, flat)
     assert kl.ndim == 0
     torch.testing.assert_close(kl, _marginal_kl(matching, trainer.layout, raw, flat))

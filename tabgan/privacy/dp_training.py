@@ -236,10 +236,14 @@ class MarginalMatching:
         p_train, p_orig = slot_probs(s.train_cdf), slot_probs(s.original_cdf)
         return torch.where(p_train > 0, p_orig / p_train.clamp_min(1e-12), 0.0)
 
-    def __call__(self, raw: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
+    def __call__(self, raw: torch.Tensor, flat: torch.Tensor, total=None) -> torch.Tensor:
+        """The term for the batch of raw rows ``raw`` and their conditions ``flat``.
+        ``total(t)``: ``t`` summed over the processes of a data-parallel fit, each holding
+        part of the batch (None: the batch is all here)."""
+        total = total or (lambda t: t)
         probs = activate(raw, self.seg, 1.0, None).index_select(1, self.seg.soft_cols)
         w = self.cond_weight[flat] if self.sampler.n_columns else torch.ones_like(probs[:, 0])
-        mean = (w[:, None] * probs).sum(0) / w.sum().clamp_min(1e-12)
+        mean = total((w[:, None] * probs).sum(0)) / total(w.sum()).clamp_min(1e-12)
         t = self.targets
         return (t * (torch.log(t.clamp_min(1e-12)) - torch.log(mean.clamp_min(1e-12)))).sum()
 
@@ -333,21 +337,30 @@ class PrivateTrainer(Trainer):
         return cond
 
     def private_batch(self):
-        """This step's pairs: real rows (own conditions), generated rows, interpolates, masks."""
+        """This step's pairs: real rows (own conditions), generated rows, interpolates, masks.
+
+        In a data-parallel fit every process draws the whole step (the same Poisson
+        sample, conditions, generated rows, weights and masks) and keeps its part of the
+        pairs; the clipped sums are added up across the processes before the noise."""
         rows = self.poisson_rows()
-        m = rows.shape[0]
-        real = torch.cat([self.data[rows], self.own_conditions(rows)], dim=1)
+        m = self._drawn = rows.shape[0]
+        cond = self.own_conditions(rows)
+        part = None if self.parallel is None else self.parallel.shard(m)
         # Generated in chunks of the fixed batch size, each batch-normalised on its own:
         # a generated row's distribution never depends on m, so one real row's presence
         # does not reach its partners through the generator's batch statistics.
         b = self.cfg.batch_size
-        chunks = [self._fake(b, original=True) for _ in range(max(-(-m // b), 1))]
-        fake = torch.cat([torch.cat([f, c], dim=1) for f, _, c, _ in chunks])
+        chunks = [self._fake(b, original=True, shared=False) for _ in range(max(-(-m // b), 1))]
+        fake = torch.cat([torch.cat([f.rows, f.cond], dim=1) for f in chunks])
         self.recorded_fakes = fake[:b]  # the loss history's rows: a fixed number, not m
         fake = fake[:m]
         alpha = torch.rand(m, 1, generator=self.rng, device=self.device)
-        mixed = alpha * real + (1.0 - alpha) * fake
         masks = tuple(self.D.masks(m, self.rng) for _ in range(3))  # float32, as the norms
+        if part is not None:
+            rows, cond, fake, alpha = (part.take(t) for t in (rows, cond, fake, alpha))
+            masks = tuple(None if ms is None else [part.take(t) for t in ms] for ms in masks)
+        real = torch.cat([self.data[rows], cond], dim=1)
+        mixed = alpha * real + (1.0 - alpha) * fake
         return real, fake, mixed, masks
 
     def discriminator_step(self, batch=None) -> torch.Tensor:
@@ -359,13 +372,17 @@ class PrivateTrainer(Trainer):
         with torch.autocast(self.device.type, enabled=False):
             with torch.no_grad():
                 real, fake, mixed, masks = self.private_batch()
-            self.batch_sizes.append(real.shape[0])
+            self.batch_sizes.append(self._drawn)
             self._record()
             grads, _, fake_score = clipped_gradient_sum(
                 self.D, real, fake, mixed, masks,
                 loss=cfg.loss, smooth=1.0 - cfg.label_smoothing, gp_weight=cfg.gp_weight,
                 max_grad_norm=self.privacy.max_grad_norm,
             )
+            if self.parallel is not None:
+                # the whole step's sum on every process; each then adds the same noise
+                # (one stream) once, so the update is the one-process update
+                self.parallel.sum_(grads)
         self.opt_d.zero_grad(set_to_none=True)
         for p, g in zip(self.D.weight_parameters(), grads):
             p.grad = g.view_as(p)
