@@ -159,7 +159,7 @@ def _half_mask(rows: int, width: int, generator, device) -> torch.Tensor:
     words = torch.empty(rows, (width + 31) // 32, 1, dtype=torch.int64, device=device)
     words = words.random_(generator=generator).to(torch.int32)  # the low 32 bits
     bits = (words >> torch.arange(32, dtype=torch.int32, device=device)) & 1
-    return bits.reshape(rows, -1)[:, :width] * 2
+    return bits.reshape(rows, words.shape[1] * 32)[:, :width] * 2  # also for rows == 0
 
 
 # ---------------------------------------------------------------------- module

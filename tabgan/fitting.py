@@ -251,7 +251,8 @@ def _fit(
     calibration_seed = int(rng.integers(2**62))  # drawn always: `calibrate` never changes training
     calibration = mode.calibration(data, meta, calibration_seed)
     encoded = transformer.transform_compact(data, rng=rng).to(device)
-    if parallel is not None:
+    if parallel is not None:  # before any collective that the settings shape
+        parallel.agree(_settings_digest(p), "settings")
         parallel.agree(encoded.digest() + _transformer_digest(transformer), "prepared table")
     layout = transformer.layout_
     torch_rng = v.torch_generator(rng, device)
@@ -287,6 +288,9 @@ def _fit(
             if writes and (epoch % checkpoint.every == 0 or epoch == p["epochs"] or stop):
                 checkpoint.save(epoch, trainer=trainer, transformer=transformer, best=best,
                                 rng=rng, history=done + history, stopped=stop)
+    if parallel is not None:  # e.g. a checkpoint that only some processes could read
+        parallel.agree(f"{checkpoint is not None} {start} {stopped}",
+                       "checkpoint to resume from (epoch)")
     try:
         history = done + trainer.run(
             start if stopped else p["epochs"],
@@ -325,6 +329,13 @@ def _transformer_digest(transformer: DataTransformer) -> str:
 
     text = json.dumps(transformer.to_dict(), sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _settings_digest(p: Mapping[str, Any]) -> str:
+    import json
+
+    kept = {k: val for k, val in sorted(p.items()) if k != "verbose"}
+    return json.dumps(kept, default=repr)
 
 
 def _weights_digest(module: torch.nn.Module) -> str:

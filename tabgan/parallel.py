@@ -143,15 +143,19 @@ class DataParallel:
         """The data-parallel group of this fit, or None for a one-process fit.
 
         ``distributed``: ``None`` trains data-parallel when run by ``torchrun`` (its
-        ``WORLD_SIZE`` above 1) or inside a process group already started; ``False``
-        never; ``True`` insists (and fails when there is no group to join). A group that
-        is not started yet is started here: NCCL for CUDA, gloo on the CPU, with
-        ``torchrun``'s environment and a timeout of :data:`TIMEOUT_SECONDS`."""
+        ``WORLD_SIZE`` above 1) and no process group is started yet (a script that
+        started its own group may fit one model per process: it passes ``True`` to
+        train one model over its group); ``False`` never; ``True`` insists (and fails
+        when there is no group to join). A group that is not started yet is started
+        here: NCCL for CUDA, gloo on the CPU, with ``torchrun``'s environment and a
+        timeout of :data:`TIMEOUT_SECONDS`."""
         import torch.distributed as dist
 
         if distributed is False:
             return None
         started = dist.is_available() and dist.is_initialized()
+        if started and distributed is None:
+            return None  # the script's own group: one model per process unless asked
         env_world = int(os.environ.get("WORLD_SIZE", "1") or 1)
         if not started and env_world <= 1:
             if distributed:
@@ -191,11 +195,16 @@ class DataParallel:
         return cls(dist.get_rank(), world, local, owned=owned, comm_device=comm)
 
     def device(self, device: torch.device) -> torch.device:
-        """This rank's device: its own GPU (``LOCAL_RANK``) where ``device`` is CUDA
-        without an index."""
-        if device.type == "cuda" and device.index is None:
-            return torch.device("cuda", self.local_rank)
-        return device
+        """This rank's device: its own GPU (``LOCAL_RANK``) where ``device`` is CUDA."""
+        if device.type != "cuda":
+            return device
+        if device.index is not None and device.index != self.local_rank:
+            raise InvalidParameterError(
+                f"device={str(device)!r} puts every process of this data-parallel fit on "
+                "one GPU; pass device='cuda' (or 'auto'): each process takes the GPU of its "
+                "LOCAL_RANK."
+            )
+        return torch.device("cuda", self.local_rank)
 
     def close(self) -> None:
         """End the process group if tabgan started it."""
@@ -256,14 +265,23 @@ class DataParallel:
         return centred * torch.rsqrt(var + eps) * weight + bias
 
     def broadcast_seed(self) -> int:
-        """A seed drawn by rank 0 from the operating system's entropy, the same on every
-        rank (``random_state=None``)."""
+        """A 252-bit seed drawn by rank 0 from the operating system's entropy, the same on
+        every rank (``random_state=None``)."""
         import torch.distributed as dist
 
-        seed = torch.tensor([int.from_bytes(os.urandom(7), "little")], dtype=torch.int64,
-                            device=self.comm_device)
+        words = [int.from_bytes(os.urandom(8), "little") >> 1 for _ in range(4)]  # 63 bits
+        seed = torch.tensor(words, dtype=torch.int64, device=self.comm_device)
         self._collective("agree on a seed", dist.broadcast, seed, 0)
-        return int(seed.item())
+        return sum(int(w) << (63 * i) for i, w in enumerate(seed.tolist()))
+
+    def decide(self, flag: bool) -> bool:
+        """Rank 0's ``flag``, on every rank (a decision that must be the same everywhere,
+        such as stopping early)."""
+        import torch.distributed as dist
+
+        t = torch.tensor([int(flag)], dtype=torch.int64, device=self.comm_device)
+        self._collective("agree on a decision", dist.broadcast, t, 0)
+        return bool(t.item())
 
     def agree(self, digest: str, what: str) -> None:
         """Raise on every rank unless every rank passes the same ``digest`` of ``what``."""

@@ -492,6 +492,8 @@ class Trainer:
                 if monitor is not None and ((epoch + 1) % check_every == 0 or epoch + 1 == epochs):
                     with self.averaged_weights():
                         score, stop = monitor(epoch + 1)
+                    if self.parallel is not None:  # every process stops with rank 0
+                        stop = self.parallel.decide(stop)
                     history[-1]["fidelity"] = score
                 if bar is not None:
                     shown = {"loss_d": f"{d:.3f}", "loss_g": f"{g:.3f}"}

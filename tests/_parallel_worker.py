@@ -6,7 +6,11 @@ to OUT (JSON). Scenarios:
 
 * ``plain`` / ``private``: a tiny seeded fit; the loss of every step, the first step's
   gradients, the loss history, epsilon and a few sampled rows;
+* ``variants``: ``plain`` with a spectrally normalised critic, two critic steps a round,
+  target conditioning and model selection;
+* ``private_small``: ``private`` with a batch of 3 (steps with fewer rows than processes);
 * ``different``: every rank is given another table (the fit must refuse);
+* ``mismatch``: rank 1 is given other settings (the fit must refuse);
 * ``crash``: rank 1 fails in its third step (the job must end, not hang);
 * ``cli``: ``tabgan`` with the arguments after OUT; with ``TABGAN_TEST_CRASH_STEP`` set,
   rank 1 fails at that step of the first attempt (a restart by torchrun does not fail).
@@ -70,10 +74,18 @@ def recorded_step(self):
 training.Trainer.train_step = recorded_step
 
 
-def fit(private: bool, data: pd.DataFrame) -> Synthesizer:
+def fit(scenario: str, data: pd.DataFrame) -> Synthesizer:
     settings = dict(epochs=2, batch_size=50, pac=10, random_state=1, precision="float32")
+    private = scenario.startswith("private")
     if private:
         settings.update(epsilon=1.0, pac=1, batch_size=30)
+    if scenario == "private_small":
+        settings.update(batch_size=3, dropout=0.3, epochs=1)
+    if scenario == "variants":
+        settings.update(spectral_norm=True, discriminator_steps=2, target="b", check_every=1,
+                        patience=1)
+    if scenario == "mismatch" and RANK == 1:
+        settings.update(epochs=3)
     return Synthesizer(**settings).fit(data, metadata=METADATA if private else None)
 
 
@@ -90,7 +102,7 @@ def main() -> None:
     if scenario == "crash":
         os.environ["TABGAN_TEST_CRASH_STEP"] = "3"
     data = table(seed=RANK if scenario == "different" else 0)
-    synth = fit(scenario == "private", data)
+    synth = fit(scenario, data)
     if RANK == 0:
         with open(out, "w") as f:
             json.dump({
