@@ -9,7 +9,7 @@ import torch
 from torch.nn import functional as F
 
 from tabgan import Synthesizer
-from tabgan.critic import AutogradPass, CriticPass, Discriminator
+from tabgan.critic import AutogradPass, CriticPass, Discriminator, dropout_masks
 from tabgan.networks import init_weights, materialize
 
 from .conftest import TINY, make_mixed
@@ -224,3 +224,10 @@ def test_fit_uses_the_hand_written_critic(monkeypatch):
     monkeypatch.setattr(CriticPass, "update_gradients", counted)
     out = Synthesizer(**TINY, random_state=0).fit(make_mixed()).sample(20, random_state=0)
     assert calls and np.isfinite(out["x"]).all()
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3])
+def test_masks_for_no_rows(p):
+    # a private step whose Poisson draw is empty asks for masks of 0 rows
+    masks = dropout_masks(0, [64, 32], p, torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert [tuple(m.shape) for m in masks] == [(0, 64), (0, 32)]

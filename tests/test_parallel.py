@@ -197,3 +197,12 @@ def test_the_command_line_fits_on_two_processes_and_a_restart_resumes(tmp_path):
     a = load(tmp_path / "whole.tabgan").sample(30, random_state=0)
     b = load(tmp_path / "resumed.tabgan").sample(30, random_state=0)
     assert a.equals(b)  # the same processes from the same state: bit for bit
+
+
+def test_a_gpu_other_than_the_local_ranks_is_refused():
+    dp = DataParallel(1, 2, 1, owned=False)
+    assert dp.device(torch.device("cpu")) == torch.device("cpu")
+    assert dp.device(torch.device("cuda")) == torch.device("cuda", 1)
+    assert dp.device(torch.device("cuda", 1)) == torch.device("cuda", 1)
+    with pytest.raises(InvalidParameterError, match="LOCAL_RANK"):
+        dp.device(torch.device("cuda", 0))
