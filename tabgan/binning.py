@@ -45,8 +45,10 @@ class Binning:
         points: list[float] | None = None,
         edges: list[float] | None = None,
         categories: list[Any] | None = None,
+        format: str | None = None,
     ) -> None:
         self.name, self.kind = name, kind
+        self.format = format  # of datetime strings (see ColumnMetadata.format)
         self.numeric = kind in _NUMERIC
         if self.numeric:
             self.points = np.asarray(points or [], dtype=np.float64)
@@ -58,28 +60,31 @@ class Binning:
             self.n_bins = len(self.categories) + 2  # categories, another value, missing
 
     @classmethod
-    def fit(cls, name: str, kind: str, series: pd.Series) -> "Binning":
+    def fit(
+        cls, name: str, kind: str, series: pd.Series, *, format: str | None = None
+    ) -> "Binning":
         """The bins of ``series`` (see the module's docstring)."""
         if kind not in _NUMERIC:
             counts = series.astype(object).value_counts(dropna=True)
             counts = counts[counts >= MIN_ROWS]
             return cls(name, kind, categories=[py_scalar(v) for v in counts.index[:MAX_CATEGORIES]])
-        x = numeric_values(name, series, kind)
+        x = numeric_values(name, series, kind, fmt=format)
         x = x[~np.isnan(x)]
         if not len(x):
-            return cls(name, kind)
+            return cls(name, kind, format=format)
         uniq, counts = np.unique(x, return_counts=True)
         is_point = (counts >= MIN_ROWS) & (counts >= POINT_SHARE * len(x))
         points = uniq[is_point]
         rest = x[~np.isin(x, points)]
         bins = min(BINS, len(rest) // MIN_ROWS)  # every interval of at least MIN_ROWS values
         edges = np.unique(np.quantile(rest, np.linspace(0, 1, bins + 1)[1:-1])) if bins > 1 else []
-        return cls(name, kind, points=points.tolist(), edges=list(map(float, edges)))
+        return cls(name, kind, points=points.tolist(), edges=list(map(float, edges)),
+                   format=format)
 
     def codes(self, series: pd.Series) -> np.ndarray:
         """Each value's bin (int64)."""
         if self.numeric:
-            x = numeric_values(self.name, series, self.kind)
+            x = numeric_values(self.name, series, self.kind, fmt=self.format)
             out = len(self.points) + np.searchsorted(self.edges, x, side="right")
             if len(self.points):
                 at = np.searchsorted(self.points, x)
@@ -98,6 +103,8 @@ class Binning:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind}
         if self.numeric:
             out.update(points=self.points.tolist(), edges=self.edges.tolist())
+            if self.format is not None:
+                out["format"] = self.format
         else:
             out["categories"] = self.categories
         return out
@@ -106,5 +113,5 @@ class Binning:
     def from_dict(cls, state: Mapping[str, Any]) -> "Binning":
         return cls(
             state["name"], state["kind"], points=state.get("points"), edges=state.get("edges"),
-            categories=state.get("categories"),
+            categories=state.get("categories"), format=state.get("format"),
         )

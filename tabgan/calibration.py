@@ -173,14 +173,17 @@ class Calibration:
     @classmethod
     def fit(
         cls, table: pd.DataFrame, kinds: Mapping[str, str], *, mode: str,
-        rng: np.random.Generator,
+        rng: np.random.Generator, formats: Mapping[str, str] | None = None,
     ) -> "Calibration":
-        """The histograms of ``table``; ``mode``: ``"marginals"`` or ``"pairs"``."""
+        """The histograms of ``table``; ``mode``: ``"marginals"`` or ``"pairs"``;
+        ``formats``: the formats of datetime columns given as strings."""
         if mode not in MODES:
             raise InvalidParameterError(
                 f"The 'mode' parameter of Calibration.fit must be one of {MODES}; got {mode!r}."
             )
-        binnings = [Binning.fit(c, kinds[c], table[c]) for c in table.columns]
+        formats = formats or {}
+        binnings = [Binning.fit(c, kinds[c], table[c], format=formats.get(c))
+                    for c in table.columns]
         codes = [b.codes(table[b.name]) for b in binnings]
         # one column's counts are exact (the transformer keeps exact category counts
         # anyway); pair counts are rounded
@@ -200,7 +203,9 @@ class Calibration:
         return cls(mode, binnings, single, pairs, joint, _orders(table, binnings))
 
     @classmethod
-    def from_releases(cls, releases: Sequence[Any]) -> "Calibration":
+    def from_releases(
+        cls, releases: Sequence[Any], formats: Mapping[str, str] | None = None
+    ) -> "Calibration":
         """Marginal calibration to a private fit's released histograms (the noisy
         category counts and value histograms of :mod:`tabgan.privacy.preprocessing`):
         post-processing of differentially private numbers, so it costs no budget. Each
@@ -223,7 +228,7 @@ class Calibration:
                 points = starts[widths == 0]
                 edges = starts[widths > 0][1:]  # between consecutive intervals
                 b = Binning(rel.name, rel.kind, points=points.tolist(),
-                            edges=edges.tolist())
+                            edges=edges.tolist(), format=(formats or {}).get(rel.name))
                 counts = np.zeros(b.n_bins)
                 # released bins in order: points and intervals interleaved by position
                 is_point = widths == 0

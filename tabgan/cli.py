@@ -47,9 +47,22 @@ def _add_fit(sub) -> None:
         "step; 'none' samples the last weights, as CTGAN (docs/model.md)",
     )
     p.add_argument("--seed", type=int, default=None, help="random_state")
-    p.add_argument("--metadata", help="JSON file with column kinds (see docs/model.md)")
+    p.add_argument(
+        "--metadata",
+        help="JSON file with column kinds: tabgan's metadata or SDV's metadata JSON "
+        "(docs/metadata.md)",
+    )
     p.add_argument(
         "--discrete", default="", help="comma-separated columns to treat as discrete"
+    )
+    p.add_argument(
+        "--id", default="", metavar="COLUMNS",
+        help="comma-separated key columns: not modelled, generated as new unique values of "
+        "their shape",
+    )
+    p.add_argument(
+        "--omit", default="", metavar="COLUMNS",
+        help="comma-separated columns to leave out: never read, not in the samples",
     )
     p.add_argument(
         "--no-derive", action="store_true",
@@ -126,8 +139,9 @@ def _run_fit(args) -> int:
     overrides: dict = {}
     if args.metadata:
         overrides.update(Metadata.from_json(args.metadata).columns)
-    for col in filter(None, (c.strip() for c in args.discrete.split(","))):
-        overrides[col] = "discrete"
+    for flag, kind in ((args.discrete, "discrete"), (args.id, "id"), (args.omit, "omit")):
+        for col in filter(None, (c.strip() for c in flag.split(","))):
+            overrides[col] = kind
     synth = Synthesizer(
         epochs=args.epochs,
         batch_size=args.batch_size,

@@ -150,14 +150,16 @@ def _type_family(t: type) -> str:
 
 
 def numeric_values(
-    name: str, series: pd.Series, kind: str, *, table: str | None = None
+    name: str, series: pd.Series, kind: str, *, table: str | None = None,
+    fmt: str | None = None,
 ) -> np.ndarray:
     """A numeric, integer or datetime column as float64: the one rule by which every
     module (transformer, private preprocessing, evaluation, audits) reads numbers.
 
     * missing values (NaN, None, NaT, ``pd.NA``) become NaN;
     * datetimes (a ``kind`` of ``"datetime"``, or a datetime dtype whatever the declared
-      kind) become nanoseconds since the epoch in UTC;
+      kind) become nanoseconds since the epoch in UTC; strings are read in the format
+      ``fmt`` when one is given (a declared or detected format);
     * booleans become 0 and 1;
     * a value that cannot be parsed as a number or a date, and an infinite value, raise
       :class:`InvalidDataError` naming the column (and ``table``, the role of the table
@@ -165,12 +167,12 @@ def numeric_values(
     """
     if table is not None:
         try:
-            return numeric_values(name, series, kind)
+            return numeric_values(name, series, kind, fmt=fmt)
         except InvalidDataError as exc:
             raise InvalidDataError(f"In the {table} table: {exc}") from exc
     if kind == "datetime" or pd.api.types.is_datetime64_any_dtype(series.dtype):
         try:
-            ts = pd.to_datetime(series)
+            ts = pd.to_datetime(series, format=fmt)
         except (ValueError, TypeError) as exc:
             raise InvalidDataError(
                 f"Column {name!r} is declared datetime but cannot be parsed as dates: {exc}"

@@ -35,7 +35,7 @@ from .critic import Discriminator
 from .errors import InvalidDataError, InvalidParameterError
 from .generation import generate
 from .layout import Layout
-from .metadata import Metadata
+from .metadata import UNMODELLED_KINDS, Metadata, declared_roles
 from .networks import Generator, init_weights, materialize
 from .parallel import DataParallel
 from .privacy.ledger import LedgerEntry, PrivacyLedger
@@ -124,6 +124,8 @@ class FitResult:
     calibration: Calibration | None = None
     #: the values of RECIPE_KEYS the fit used
     settings: Mapping[str, Any] | None = None
+    #: the columns declared ``omit``: never read, absent from the samples
+    omitted: tuple[str, ...] = ()
 
 
 class FitMode:
@@ -186,10 +188,10 @@ class PlainFit(FitMode):
     def calibration(self, data, meta, seed):
         if self.params.get("calibrate") is None:
             return None
-        modelled = [c for c in data.columns if meta[c].kind != "identifier"]
+        modelled = [c for c in data.columns if meta[c].kind not in UNMODELLED_KINDS]
         return Calibration.fit(
             data[modelled], {c: meta[c].kind for c in modelled}, mode=self.params["calibrate"],
-            rng=np.random.default_rng(seed),
+            rng=np.random.default_rng(seed), formats=meta.formats,
         )
 
     def finish(self, trainer, entries):
@@ -228,6 +230,7 @@ def _fit(
     rng = v.check_random_state(seed)
     if checkpoint is not None:  # before any draw: a resumed fit redoes the same ones
         checkpoint.start(rng, mode.params)
+    data, metadata, omitted = declared_roles(data, metadata)  # omitted columns: never read
     meta = mode.metadata(data, metadata, rng)  # before anything else reads the data
     p = mode.params  # now with the library's choice of every setting left None (recipe)
     device = v.resolve_device(p["device"])
@@ -320,6 +323,7 @@ def _fit(
         else len(data) + (0 if holdout is None else len(holdout)),
         rng=rng, epsilon=epsilon, delta=delta, ledger=ledger, selection=selection,
         calibration=calibration, settings={k: p[k] for k in RECIPE_KEYS},
+        omitted=tuple(omitted),
     )
 
 

@@ -11,11 +11,17 @@ Kinds
 ``datetime``    timestamps, modelled as continuous nanoseconds since the epoch.
 ``discrete``    categories (strings, ``category`` dtype, anything non-numeric).
 ``boolean``     True/False, modelled as a two-category discrete column.
+``identifier``  ids, e-mail addresses, names: not modelled; new random values of their shapes.
+``id``          a key: not modelled; new values of its shapes, unique in every sample.
+``omit``        left out: not read, not modelled, not in the samples.
+
+Metadata also comes from SDV's metadata JSON (:meth:`Metadata.from_sdv`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
@@ -26,11 +32,14 @@ import pandas as pd
 from .columns import datetime_format, py_scalar, value_types
 from .errors import InvalidDataError
 
-__all__ = ["ColumnKind", "ColumnMetadata", "Metadata", "KINDS"]
+__all__ = ["ColumnKind", "ColumnMetadata", "Metadata", "KINDS", "SDV_PII_SDTYPES"]
 
-ColumnKind = Literal["continuous", "integer", "datetime", "discrete", "boolean", "identifier"]
+ColumnKind = Literal[
+    "continuous", "integer", "datetime", "discrete", "boolean", "identifier", "id", "omit"]
 KINDS: tuple[str, ...] = (
-    "continuous", "integer", "datetime", "discrete", "boolean", "identifier")
+    "continuous", "integer", "datetime", "discrete", "boolean", "identifier", "id", "omit")
+#: Kinds whose column is not modelled: its values are generated anew (or left out).
+UNMODELLED_KINDS: frozenset[str] = frozenset({"identifier", "id", "omit"})
 #: An identifier-like column (ids, e-mail addresses) has at least this many values ...
 MIN_IDENTIFIER_ROWS = 50
 #: ... nearly all distinct: at least this share of its present values.
@@ -52,18 +61,30 @@ class ColumnMetadata:
         differential privacy, declared categories cost no privacy budget.
     lower, upper:
         For numeric columns, declared public bounds (optional).
+    format:
+        For a ``datetime`` column of strings, its ``strftime`` format (such as
+        ``"%d/%m/%Y"``): the strings are read with it and generated in it. Without
+        it, year-first formats are recognised; others must be declared.
     """
 
     kind: str
     categories: tuple[Any, ...] | None = None
     lower: float | None = None
     upper: float | None = None
+    format: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise InvalidDataError(
                 f"Unknown column kind {self.kind!r}. Use one of {', '.join(KINDS)}."
             )
+        if self.format is not None:
+            if self.kind != "datetime":
+                raise InvalidDataError(
+                    f"A format is declared for a column of kind {self.kind!r}; formats are "
+                    "for datetime columns. Declare {'kind': 'datetime', 'format': ...}."
+                )
+            _check_format(self.format)
         if self.categories is not None:
             object.__setattr__(self, "categories", tuple(self.categories))
         if self.lower is not None and self.upper is not None and self.lower > self.upper:
@@ -87,6 +108,8 @@ class ColumnMetadata:
             out["lower"] = float(self.lower)
         if self.upper is not None:
             out["upper"] = float(self.upper)
+        if self.format is not None:
+            out["format"] = self.format
         return out
 
 
@@ -143,16 +166,39 @@ class Metadata:
         return cls(columns=_coerce_overrides(data["columns"]))
 
     @classmethod
-    def from_json(cls, text_or_path: str) -> "Metadata":
-        """Read metadata from a JSON string or a path to a JSON file."""
-        text = text_or_path
-        if not text_or_path.lstrip().startswith("{"):
-            with open(text_or_path, encoding="utf-8") as fh:
-                text = fh.read()
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise InvalidDataError(f"Metadata is not valid JSON: {exc}") from exc
+    def from_json(cls, text_or_path: str | os.PathLike) -> "Metadata":
+        """Read metadata from a JSON string or a path to a JSON file: tabgan's format
+        (:meth:`to_json`) or SDV's (:meth:`from_sdv`), told apart by their keys."""
+        data = _read_json(text_or_path)
+        if _is_sdv(data):
+            return cls.from_sdv(data)
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_sdv(
+        cls, metadata: Mapping[str, Any] | str | os.PathLike, *, table: str | None = None
+    ) -> "Metadata":
+        """Read SDV's metadata: a dict or a path to its JSON file (``save_to_json``).
+
+        Both the single-table format (``"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1"``,
+        ``"columns"``, ``"primary_key"``) and the multi-table one (``"tables"``; name the
+        table with ``table=`` when there are several) are read. Each sdtype becomes a
+        kind:
+
+        * ``numerical``: ``integer`` if its ``computer_representation`` is an integer
+          type (``"Int64"``, ``"UInt8"``, ...), ``continuous`` otherwise;
+        * ``categorical``: ``discrete``; ``boolean``: ``boolean``;
+        * ``datetime``: ``datetime``, with its ``datetime_format`` as the format;
+        * ``id``, and the primary and alternate keys: ``id`` (unique new values);
+        * ``unknown`` and PII sdtypes (:data:`SDV_PII_SDTYPES`: ``email``,
+          ``phone_number``, ``address``, ...): ``identifier`` (new values of their
+          shapes), or ``discrete`` when marked ``"pii": false``.
+
+        Any other sdtype raises :class:`InvalidDataError` naming it. ``regex_format``
+        and the order of categories are not used; sequence keys are refused.
+        """
+        data = metadata if isinstance(metadata, Mapping) else _read_json(metadata)
+        return cls(columns=_sdv_columns(_sdv_table(data, table)))
 
     # ------------------------------------------------------------------ use
     def to_dict(self) -> dict[str, Any]:
@@ -177,6 +223,11 @@ class Metadata:
     @property
     def names(self) -> list[str]:
         return list(self.columns)
+
+    @property
+    def formats(self) -> dict[str, str]:
+        """Column name → declared format, for datetime columns given as strings."""
+        return {n: m.format for n, m in self.columns.items() if m.format is not None}
 
     def of_kind(self, *kinds: str) -> list[str]:
         return [n for n, m in self.columns.items() if m.kind in kinds]
@@ -249,6 +300,8 @@ def _coerce_overrides(overrides: Any) -> dict[str, ColumnMetadata]:
         return {}
     if isinstance(overrides, Metadata):
         return dict(overrides.columns)
+    if isinstance(overrides, Mapping) and _is_sdv(overrides):
+        return dict(Metadata.from_sdv(overrides).columns)
     if isinstance(overrides, Mapping) and "columns" in overrides and isinstance(
         overrides["columns"], Mapping
     ):
@@ -265,11 +318,11 @@ def _coerce_overrides(overrides: Any) -> dict[str, ColumnMetadata]:
         elif isinstance(spec, str):
             out[name] = ColumnMetadata(kind=spec)
         elif isinstance(spec, Mapping):
-            extra = set(spec) - {"kind", "categories", "lower", "upper"}
+            extra = set(spec) - {"kind", "categories", "lower", "upper", "format"}
             if extra:
                 raise InvalidDataError(
                     f"Metadata for column {name!r} has unknown keys {sorted(extra)}; "
-                    "allowed: kind, categories, lower, upper."
+                    "allowed: kind, categories, lower, upper, format."
                 )
             if "kind" not in spec:
                 raise InvalidDataError(f"Metadata for column {name!r} needs a 'kind'.")
@@ -277,6 +330,195 @@ def _coerce_overrides(overrides: Any) -> dict[str, ColumnMetadata]:
         else:
             raise InvalidDataError(
                 f"Metadata for column {name!r} must be a kind string or a dict; got {spec!r}."
+            )
+    return out
+
+
+def _check_format(fmt: Any) -> None:
+    """Refuse a datetime format that is no ``strftime`` pattern or cannot be read back."""
+    if not isinstance(fmt, str) or "%" not in fmt:
+        raise InvalidDataError(
+            f"Datetime format {fmt!r} is not a strftime pattern; write it with % codes, "
+            "e.g. '%d/%m/%Y' or '%Y-%m-%d %H:%M'."
+        )
+    stamp = pd.Timestamp(2001, 11, 23, 14, 35, 46)
+    try:
+        text = stamp.strftime(fmt)
+        pd.to_datetime(pd.Series([text]), format=fmt)
+    except (ValueError, TypeError) as exc:
+        raise InvalidDataError(
+            f"Datetime format {fmt!r} cannot be written and read back ({exc}); use strftime "
+            "codes such as %Y, %m, %d, %H, %M, %S, %b."
+        ) from None
+
+
+def declared_roles(
+    df: pd.DataFrame, metadata: "Metadata | Mapping[str, Any] | None"
+) -> tuple[pd.DataFrame, dict[str, ColumnMetadata], list[str]]:
+    """Apply the roles declared in ``metadata`` before anything reads the table: columns
+    of kind ``omit`` are dropped (never read), and ``datetime`` columns of strings with a
+    declared ``format`` are parsed with it. Returns the table, the declared metadata of
+    the columns left and the omitted names."""
+    declared = _coerce_overrides(metadata)
+    unknown = [c for c in declared if c not in df.columns]
+    if unknown:
+        raise InvalidDataError(
+            f"Metadata names columns that are not in the table: {unknown}. "
+            f"The table has: {list(df.columns)}."
+        )
+    omitted = [name for name, cm in declared.items() if cm.kind == "omit"]
+    if len(omitted) == df.shape[1]:
+        raise InvalidDataError(
+            "Every column is declared 'omit': there is nothing left to model. Leave out "
+            "fewer columns."
+        )
+    parse = {
+        name: cm.format for name, cm in declared.items()
+        if cm.kind == "datetime" and cm.format is not None
+        and not pd.api.types.is_datetime64_any_dtype(df[name].dtype)
+    }
+    if omitted or parse:
+        df = df.drop(columns=omitted)
+        for name, fmt in parse.items():
+            df[name] = _parse_datetimes(name, df[name], fmt)
+    return df, {n: cm for n, cm in declared.items() if cm.kind != "omit"}, omitted
+
+
+def _parse_datetimes(name: str, series: pd.Series, fmt: str) -> pd.Series:
+    """Strings of a declared format as datetimes (missing values stay missing)."""
+    parsed = pd.to_datetime(series, format=fmt, errors="coerce")
+    bad = parsed.isna() & series.notna()
+    if bad.any():
+        raise InvalidDataError(
+            f"Column {name!r} is declared datetime with format {fmt!r}, but {int(bad.sum())} "
+            f"of its values do not match it (the first at row {series.index[bad.argmax()]!r})."
+            " Correct the format, or clean those values."
+        )
+    return parsed
+
+
+def _read_json(text_or_path: str | os.PathLike) -> Any:
+    text = os.fspath(text_or_path)
+    if not text.lstrip().startswith("{"):
+        try:
+            with open(text, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise InvalidDataError(f"Cannot read the metadata file {text!r}: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidDataError(f"Metadata is not valid JSON: {exc}") from exc
+
+
+# ---------------------------------------------------------------- SDV metadata
+#: SDV sdtypes of personal data (generated by SDV from Faker): read as ``identifier``.
+SDV_PII_SDTYPES: frozenset[str] = frozenset({
+    "address", "street_address", "secondary_address", "building_number", "city", "state",
+    "state_abbr", "country", "country_code", "postcode", "zipcode", "administrative_unit",
+    "email", "free_email", "company_email", "phone_number", "msisdn", "ssn", "name",
+    "first_name", "last_name", "name_female", "name_male", "prefix", "suffix", "company",
+    "job", "license_plate", "vin", "iban", "bban", "swift", "swift8", "swift11",
+    "credit_card_number", "credit_card_security_code", "credit_card_expire", "ipv4_address",
+    "ipv6_address", "mac_address", "user_agent_string", "url", "uri", "domain_name",
+    "hostname", "user_name", "username", "password", "latitude", "longitude",
+})
+_SDV_KINDS = {"categorical": "discrete", "boolean": "boolean", "id": "id",
+              "unknown": "identifier"}
+_SDV_SPECS = ("SINGLE_TABLE_V1", "MULTI_TABLE_V1", "V1")
+
+
+def _is_sdv(data: Any) -> bool:
+    """SDV's metadata, not tabgan's: it has a spec version, tables, or sdtypes."""
+    if not isinstance(data, Mapping):
+        return False
+    if "METADATA_SPEC_VERSION" in data or "tables" in data:
+        return True
+    columns = data.get("columns")
+    return isinstance(columns, Mapping) and any(
+        isinstance(c, Mapping) and "sdtype" in c for c in columns.values())
+
+
+def _sdv_table(data: Any, table: str | None) -> Mapping[str, Any]:
+    """The one table's metadata from SDV's single- or multi-table JSON."""
+    if not isinstance(data, Mapping):
+        raise InvalidDataError(
+            f"SDV metadata must be a JSON object; got {type(data).__name__}.")
+    if "fields" in data:
+        raise InvalidDataError(
+            "This is SDV 0.x metadata ('fields'), which tabgan does not read. Save it again "
+            "with SDV 1.x (metadata.save_to_json) or write tabgan's metadata (docs/metadata.md)."
+        )
+    version = data.get("METADATA_SPEC_VERSION")
+    if version is not None and version not in _SDV_SPECS:
+        raise InvalidDataError(
+            f"SDV metadata of spec version {version!r} is not read by tabgan; it reads "
+            f"{', '.join(_SDV_SPECS)}."
+        )
+    if "tables" in data:
+        tables = data["tables"]
+        if not isinstance(tables, Mapping) or not tables:
+            raise InvalidDataError("SDV metadata has an empty or malformed 'tables' entry.")
+        if table is None and len(tables) > 1:
+            raise InvalidDataError(
+                f"SDV metadata describes {len(tables)} tables ({', '.join(map(str, tables))});"
+                " tabgan models one table: name it, e.g. Metadata.from_sdv(path, "
+                f"table={next(iter(tables))!r})."
+            )
+        name = next(iter(tables)) if table is None else table
+        if name not in tables:
+            raise InvalidDataError(
+                f"SDV metadata has no table {name!r}; it has {', '.join(map(str, tables))}.")
+        data = tables[name]
+    elif table is not None:
+        raise InvalidDataError(
+            f"table={table!r} was given, but this SDV metadata describes a single table.")
+    if not isinstance(data.get("columns"), Mapping):
+        raise InvalidDataError("SDV metadata needs a 'columns' object (column name → sdtype).")
+    if data.get("sequence_key") is not None:
+        raise InvalidDataError(
+            f"SDV metadata declares a sequence key ({data['sequence_key']!r}): sequential "
+            "data, which tabgan does not model (it learns independent rows). Remove "
+            "'sequence_key' and 'sequence_index' to model the rows as independent."
+        )
+    return data
+
+
+def _sdv_columns(table: Mapping[str, Any]) -> dict[str, ColumnMetadata]:
+    keys = table.get("primary_key")
+    keys = set(keys if isinstance(keys, list) else [] if keys is None else [keys])
+    for alt in table.get("alternate_keys") or []:
+        keys.update(alt if isinstance(alt, list) else [alt])
+    missing = sorted(str(k) for k in keys if k not in table["columns"])
+    if missing:
+        raise InvalidDataError(
+            f"SDV metadata names keys that are not among its columns: {missing}.")
+    out: dict[str, ColumnMetadata] = {}
+    for name, spec in table["columns"].items():
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("sdtype"), str):
+            raise InvalidDataError(
+                f"SDV metadata for column {name!r} needs an 'sdtype' string; got {spec!r}.")
+        sdtype = spec["sdtype"]
+        if name in keys:
+            out[name] = ColumnMetadata(kind="id")
+        elif sdtype == "numerical":
+            rep = str(spec.get("computer_representation") or "Float")
+            out[name] = ColumnMetadata(
+                kind="integer" if rep.lower().lstrip("u").startswith("int") else "continuous")
+        elif sdtype == "datetime":
+            out[name] = ColumnMetadata(kind="datetime", format=spec.get("datetime_format"))
+        elif sdtype in _SDV_KINDS:
+            out[name] = ColumnMetadata(kind=_SDV_KINDS[sdtype])
+        elif sdtype in SDV_PII_SDTYPES:
+            out[name] = ColumnMetadata(
+                kind="discrete" if spec.get("pii") is False else "identifier")
+        else:
+            raise InvalidDataError(
+                f"Column {name!r} has SDV sdtype {sdtype!r}, which tabgan does not know. "
+                "tabgan reads numerical, categorical, boolean, datetime, id, unknown and "
+                "the PII sdtypes of tabgan.metadata.SDV_PII_SDTYPES. Change its sdtype in "
+                f"the file, or give tabgan metadata for it, e.g. {{{name!r}: 'discrete'}} or "
+                f"{{{name!r}: 'identifier'}}."
             )
     return out
 

@@ -116,10 +116,20 @@ class Synthesizer:
         PacGAN group size: the critic judges ``pac`` rows at once.
     embedding_dim:
         Size of the generator's noise input.
-    generator_dim, discriminator_dim:
-        Hidden layer widths (residual blocks in the generator).
-    generator_lr, discriminator_lr, generator_decay, discriminator_decay, betas:
-        Adam settings.
+    generator_dim:
+        Hidden layer widths of the generator (residual blocks).
+    discriminator_dim:
+        Hidden layer widths of the critic. ``None``: see above.
+    generator_lr:
+        The generator's Adam learning rate. ``None``: see above.
+    discriminator_lr:
+        The critic's Adam learning rate. ``None``: see above.
+    generator_decay:
+        The generator's Adam weight decay.
+    discriminator_decay:
+        The critic's Adam weight decay.
+    betas:
+        Adam's ``(beta1, beta2)``, for both networks.
     discriminator_steps:
         Critic updates per generator update.
     loss:
@@ -147,16 +157,27 @@ class Synthesizer:
         (``docs/benchmarks.md``). It costs one pass over the generator's
         weights per step and, under ``epsilon``, no privacy: the generator's
         weights are already private.
-    n_modes, weight_threshold, max_gmm_samples, max_categories, point_share:
-        Transformer settings (see :class:`tabgan.transformer.DataTransformer`).
+    n_modes:
+        Transformer setting: the most mixture modes per numeric column (see
+        :class:`tabgan.transformer.DataTransformer`).
+    weight_threshold:
+        Transformer setting: mixture modes with a smaller weight are dropped.
+    max_gmm_samples:
+        Transformer setting: the mixtures of numeric columns are fitted on a random
+        subsample of at most this many values (``None``: never subsample).
+    max_categories:
+        Transformer setting: a discrete column with more distinct values keeps the
+        most frequent ``max_categories - 1``; the rest share one bucket, drawn back by
+        their observed frequencies.
     min_category_rows:
         Privacy by default: a value of a discrete column held by fewer training rows
         (10 by default) is never generated. Such values are pooled into one category,
         written back as ``"(other)"`` in a column of strings and as a missing value
         otherwise. Declared categories (metadata) and booleans are exempt; ``1``
         keeps every value.
-        ``point_share``: a numeric value held by at least this share of the rows (and
-        by at least 20 rows) is a point mass, encoded and generated exactly.
+    point_share:
+        A numeric value held by at least this share of the rows (and by at least 20
+        rows) is a point mass, encoded and generated exactly. ``None`` turns it off.
     derive_columns:
         Model a column that the training rows show to be a function of a discrete
         column (a category and its numeric code, a code and its label) through that
@@ -170,18 +191,23 @@ class Synthesizer:
         value pairs held by at least 20 rows, so that generated rows pair them as
         the real rows do (``tabgan.relations.find_joint``). Rarer pairs are not
         generated. Not used under ``epsilon``.
-    check_every, validation_size, patience:
+    check_every:
         Model selection (``tabgan.selection``). With ``check_every`` set, a share
         ``validation_size`` of the training rows (at most 5,000) is held out and never
         trained on; after every ``check_every``-th epoch and the last, rows generated
         from the averaged weights are scored against them (binned column marginals and
         column pairs, ``1 - TVD``), the progress bar shows the score, and the fit keeps
-        the weights of the best check instead of the last ones. ``patience``: stop
-        training after this many checks in a row without improvement (``None``: train
-        every epoch). The record is in ``selection_``. ``None`` (the default): no check,
-        every row trains, the last averaged weights are kept. Not used under
-        ``epsilon`` (the check reads real rows outside the guarantee).
-    target, target_weight:
+        the weights of the best check instead of the last ones. The record is in
+        ``selection_``. ``None`` (the default): no check, every row trains, the last
+        averaged weights are kept. Not used under ``epsilon`` (the check reads real
+        rows outside the guarantee).
+    validation_size:
+        With ``check_every``: the share of the training rows held out for the checks
+        (at most 5,000 rows).
+    patience:
+        With ``check_every``: stop training after this many checks in a row without
+        improvement (``None``: train every epoch).
+    target:
         Target conditioning (``tabgan.auxiliary``): name the discrete column that
         models trained on the synthetic rows will predict (``target="income"``). A
         small network learns on the real rows to predict it from the other columns,
@@ -190,6 +216,8 @@ class Synthesizer:
         (Kullback-Leibler divergence): every row's target is then drawn as the real
         rows would give it. Not available under ``epsilon`` (the predictor trains on
         real rows outside the guarantee).
+    target_weight:
+        With ``target``: the weight of the pull towards the predictor's distribution.
     calibrate:
         Calibrated sampling (``tabgan.calibration``). ``"pairs"`` (the default):
         :meth:`sample` draws twice the rows asked for from the generator and keeps the
@@ -245,6 +273,8 @@ class Synthesizer:
         seed someone may know or guess); with ``epsilon`` only. See
         ``docs/privacy.md``, "Randomness".
 
+    Notes
+    -----
     With ``epsilon``, a ``random_state`` that others know lets them recompute
     the privacy noise: seed for reproducible experiments, but release models
     fitted with ``random_state=None`` (or a secret seed). Without a seed, the
@@ -259,6 +289,9 @@ class Synthesizer:
         The values of ``epochs``, ``batch_size``, ``discriminator_dim``,
         ``generator_lr`` and ``discriminator_lr`` the fit used (yours, or the
         library's choice where you left ``None``).
+    omitted_columns_
+        The columns declared ``"omit"`` in the metadata: never read, absent from
+        the samples.
     calibration_
         The training histograms of calibrated sampling (``None`` without it).
     selection_
@@ -437,7 +470,12 @@ class Synthesizer:
         """Learn the joint distribution of ``data``. Returns ``self``.
 
         ``metadata`` overrides the detected column kinds: a
-        :class:`tabgan.Metadata` or ``{"column": "discrete", ...}``.
+        :class:`tabgan.Metadata`, ``{"column": "discrete", ...}`` or SDV's metadata
+        (a dict as in SDV's JSON; see :meth:`tabgan.Metadata.from_sdv`). Kinds that
+        declare a role: ``"id"`` (a key, generated anew as unique values of its
+        shape), ``"identifier"`` (new values of its shape), ``"omit"`` (left out:
+        never read, not in the samples), and ``{"kind": "datetime", "format":
+        "%d/%m/%Y"}`` for date strings, generated in that format.
 
         ``checkpoint``: a file that receives the fit's whole state every
         ``checkpoint_every`` epochs and at the end (safetensors + JSON, replaced
@@ -503,6 +541,7 @@ class Synthesizer:
         self.privacy_ledger_ = result.ledger
         self.selection_ = result.selection
         self.calibration_ = result.calibration
+        self.omitted_columns_ = list(result.omitted)
 
     # -------------------------------------------------------------- sample
     def _check_fitted(self) -> None:
@@ -650,6 +689,8 @@ class Synthesizer:
             doc["extra"]["selection"] = self.selection_
         if getattr(self, "calibration_", None) is not None:
             doc["extra"]["calibration"] = self.calibration_.to_dict()
+        if getattr(self, "omitted_columns_", None):
+            doc["extra"]["omitted_columns"] = list(self.omitted_columns_)
         tensors = {f"generator.{k}": t for k, t in self.generator_.state_dict().items()}
         tensors["sample_rng_state"] = self.sample_rng_.get_state()
         write_model(path, doc, tensors)
@@ -714,6 +755,7 @@ class Synthesizer:
         synth.sample_rng_ = gen
         extra = doc.get("extra", {})
         synth.selection_ = extra.get("selection")
+        synth.omitted_columns_ = list(extra.get("omitted_columns", []))
         # files written before calibrated sampling existed hold no histograms: uncalibrated
         synth.calibration_ = (Calibration.from_dict(extra["calibration"])
                               if "calibration" in extra else None)

@@ -34,7 +34,7 @@ from .columns import (
     py_scalar,
 )
 from .encoded import EncodedTable
-from .errors import InvalidDataError, NotFittedError, warn_user
+from .errors import InvalidDataError, InvalidParameterError, NotFittedError, warn_user
 from .layout import Layout, Span
 from .metadata import ColumnMetadata, Metadata
 from .mixture import fit_mixtures
@@ -104,11 +104,15 @@ class IdentifierInfo:
     templates: list[str] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
     missing_rate: float = 0.0
+    #: a key (kind ``id``): the values of one sample are all distinct
+    unique: bool = False
 
 
 #: Mask characters of identifier templates: an upper-case letter, a lower-case letter
 #: (any other letter too), a digit.
 ID_UPPER, ID_LOWER, ID_DIGIT = "\x01", "\x02", "\x03"
+#: Digits of the keys of a private fit (a public shape: the real keys are never read).
+PRIVATE_KEY_DIGITS = 12
 
 
 @dataclass
@@ -243,8 +247,9 @@ class DataTransformer:
         self.identifiers_ = []
         for name in df.columns:
             cm = meta[name]
-            if cm.kind == "identifier":
-                self.identifiers_.append(self._fit_identifier(name, df[name]))
+            if cm.kind in ("identifier", "id"):
+                self.identifiers_.append(
+                    self._fit_identifier(name, df[name], unique=cm.kind == "id"))
                 continue
             if cm.is_numeric:
                 info, values = self._fit_numeric(name, df[name], cm)
@@ -275,28 +280,40 @@ class DataTransformer:
         self.private_ = False
         return self
 
-    def _fit_identifier(self, name: str, series: pd.Series) -> IdentifierInfo:
+    def _fit_identifier(
+        self, name: str, series: pd.Series, *, unique: bool = False
+    ) -> IdentifierInfo:
         """The shapes of an identifier column's values (see :class:`IdentifierInfo`); a
         shape of fewer than ``min_category_rows`` rows is not kept (its length and
         punctuation could single one out), and if none is frequent enough the column's
-        most common length of lower-case letters stands in."""
+        most common length of lower-case letters (digits for numbers) stands in.
+        ``unique``: a declared key (kind ``id``), generated without repeats."""
         values = series.dropna().astype(str)
-        shapes = values.map(_shape).value_counts()
+        shape_of = values.map(_shape)
+        shapes = shape_of.value_counts()
         keep = shapes[shapes >= self.min_category_rows]
+        # a letter that every value of a shape shares (a prefix such as "C-" or a domain's
+        # ".com") is kept as it is: it is nobody's in particular (digits stay drawn: the
+        # shared leading zeros of a counter would leave a key too few values)
+        keep.index = [_fixed_characters(t, values[shape_of == t]) for t in keep.index]
         if keep.empty:
             length = int(values.str.len().mode().iloc[0]) if len(values) else 8
-            keep = pd.Series({ID_LOWER * max(length, 1): len(values)})
+            mask = ID_DIGIT if pd.api.types.is_numeric_dtype(series.dtype) else ID_LOWER
+            keep = pd.Series({mask * max(length, 1): len(values)})
+        info = IdentifierInfo(
+            name=name, dtype=dtype_str(series), templates=[str(t) for t in keep.index],
+            counts=[int(c) for c in keep.to_numpy()],
+            missing_rate=float(series.isna().mean()), unique=unique,
+        )
+        if unique:
+            return info
         warn_user(
             f"Column {name!r} looks like an identifier (nearly every value distinct): it is "
             f"not modelled, and generated rows get new random values of its {len(keep)} most "
             "common shape(s) (letters and digits replaced). Declare its kind (metadata="
             f"{{{name!r}: 'discrete'}}) to model it as categories instead."
         )
-        return IdentifierInfo(
-            name=name, dtype=dtype_str(series), templates=[str(t) for t in keep.index],
-            counts=[int(c) for c in keep.to_numpy()],
-            missing_rate=float(series.isna().mean()),
-        )
+        return info
 
     def _find_derived(self, df: pd.DataFrame, infos: list) -> list[Derived]:
         """The columns that the rows show to be functions of a discrete column (see
@@ -427,7 +444,8 @@ class DataTransformer:
         return np.where(cells >= 0, cells, top[parent])
 
     def fit_released(
-        self, releases: list[Any], metadata: Metadata, *, rng: np.random.Generator
+        self, releases: list[Any], metadata: Metadata, *, rng: np.random.Generator,
+        keys: Mapping[str, str] | None = None,
     ) -> "DataTransformer":
         """Fit from private releases alone, without reading any table.
 
@@ -439,7 +457,8 @@ class DataTransformer:
         transformer is *private*: :meth:`transform` clips numeric values to the
         released range and gives values outside the released categories a
         released category drawn by its noisy frequency (nothing is kept about
-        them).
+        them). ``keys``: name → dtype of the key columns (kind ``id``), generated as
+        unique numbers of :data:`PRIVATE_KEY_DIGITS` digits (their values are never read).
         """
         self._validate_params()
         infos: list[NumericInfo | DiscreteInfo] = []
@@ -471,15 +490,23 @@ class DataTransformer:
                 missing_counts=[rel.n_rows - missing, missing] if rel.has_missing else [rel.n_rows, 0],
                 constant=rel.constant,
                 all_missing=rel.all_missing,
+                format=metadata[rel.name].format,  # declared, hence public
             )
             infos.append(info)
             if rel.constant is None and not rel.all_missing:
                 to_fit.append((info, rel.draw(draws, rng)))
         self._fit_modes(to_fit, None, rng)
         self.derived_ = []  # finding relations would read the table: not in a private fit
-        self.identifiers_ = []  # refused by private_metadata
+        # identifiers are refused by private_metadata; keys (kind "id") take a public shape
+        self.identifiers_ = [
+            IdentifierInfo(name=name, dtype=dtype, templates=[ID_DIGIT * PRIVATE_KEY_DIGITS],
+                           counts=[1], unique=True)
+            for name, dtype in (keys or {}).items()
+        ]
         self.metadata_ = metadata
-        self.columns_ = [rel.name for rel in releases]
+        released = {rel.name for rel in releases}
+        self.columns_ = [name for name in metadata.names if name in released or name in (
+            keys or {})]
         self.infos_ = infos
         self.layout_ = self._build_layout()
         self.private_ = True
@@ -512,7 +539,7 @@ class DataTransformer:
         isnan = np.isnan(values)
         info = NumericInfo(name=name, kind=cm.kind, dtype=dtype_str(series))
         if cm.kind == "datetime":
-            info.format = datetime_format(series)
+            info.format = cm.format or datetime_format(series)
         info.has_missing = bool(isnan.any())
         info.missing_rate = float(isnan.mean())
         info.missing_counts = [int((~isnan).sum()), int(isnan.sum())]
@@ -701,7 +728,7 @@ class DataTransformer:
         for info in self.infos_:
             series = df[info.name]
             if isinstance(info, NumericInfo):
-                x = numeric_values(info.name, series, info.kind)
+                x = numeric_values(info.name, series, info.kind, fmt=info.format)
                 isnan = np.isnan(x)
                 if private:  # a private fit knows only the released range
                     x = np.clip(x, info.lower, info.upper)
@@ -959,6 +986,19 @@ def _rare_placeholder(series: pd.Series) -> Any:
     return None
 
 
+def _fixed_characters(template: str, values: pd.Series) -> str:
+    """``template`` with its masked letter positions that hold one letter in every value
+    of ``values`` (all of that template's shape) written as that letter."""
+    if not len(values) or not template:
+        return template
+    chars = np.asarray(values.to_numpy(dtype=str), dtype=f"<U{len(template)}").view(
+        np.uint32).reshape(len(values), len(template))
+    same = (chars == chars[0]).all(axis=0)
+    masks = {ord(ID_UPPER), ord(ID_LOWER)}
+    return "".join(chr(chars[0, j]) if same[j] and ord(ch) in masks else ch
+                   for j, ch in enumerate(template))
+
+
 def _shape(value: str) -> str:
     """A value's template: upper-case letters, other letters and digits masked."""
     return "".join(
@@ -974,9 +1014,48 @@ _ID_ALPHABETS = {
 }
 
 
+#: Rounds of redrawing repeated values of a key before giving up (each redraws only the
+#: repeats, so a key whose shapes hold far more values than the sample needs few).
+_ID_ROUNDS = 64
+
+
 def _generate_identifiers(info: IdentifierInfo, n: int, rng: np.random.Generator) -> pd.Series:
     """``n`` new random values of the column's shapes (each drawn by its rows), missing
-    at the column's rate. Vectorised per shape: one array of characters per shape."""
+    at the column's rate; for a key (``info.unique``), all distinct: repeats are drawn
+    again. Vectorised per shape: one array of characters per shape."""
+    numeric = _is_numeric_dtype_name(info.dtype)
+    out = np.empty(n, dtype=object)
+    out[:] = _draw_identifiers(info, n, rng, numeric)
+    if info.missing_rate:
+        out[rng.random(n) < info.missing_rate] = None
+    series = pd.Series(out, dtype=object)
+    if info.dtype not in ("object",):
+        try:
+            series = series.astype(info.dtype)
+        except (TypeError, ValueError):
+            pass
+    if info.unique:
+        for _ in range(_ID_ROUNDS):
+            again = np.flatnonzero(series.duplicated(keep="first").to_numpy() & series.notna())
+            if not len(again):
+                break
+            series.iloc[again] = pd.Series(
+                _draw_identifiers(info, len(again), rng, numeric), dtype=object
+            ).astype(series.dtype).to_numpy()
+        else:
+            raise InvalidParameterError(
+                f"Cannot draw {n} distinct values for the key column {info.name!r}: its "
+                f"shapes hold {_capacity(info.templates):.3g} values at most (calibrated "
+                "sampling draws twice the rows it returns). Sample fewer rows per call, or "
+                "declare the column 'identifier' (values may repeat)."
+            )
+    return series
+
+
+def _draw_identifiers(
+    info: IdentifierInfo, n: int, rng: np.random.Generator, numeric: bool
+) -> np.ndarray:
+    """``n`` strings of the column's shapes; a number's first digit is never 0."""
     out = np.empty(n, dtype=object)
     p = np.asarray(info.counts, dtype=np.float64)
     which = rng.choice(len(p), size=n, p=p / p.sum())
@@ -984,23 +1063,31 @@ def _generate_identifiers(info: IdentifierInfo, n: int, rng: np.random.Generator
         rows = np.flatnonzero(which == k)
         if not len(rows):
             continue
-        encoded = template.encode("utf-8")
-        chars = np.tile(np.frombuffer(encoded, dtype=np.uint8), (len(rows), 1))
+        encoded = np.frombuffer(template.encode("utf-8"), dtype=np.uint8)
+        chars = np.tile(encoded, (len(rows), 1))
         for mask, alphabet in _ID_ALPHABETS.items():
-            at = np.flatnonzero(np.frombuffer(encoded, dtype=np.uint8) == ord(mask))
+            at = np.flatnonzero(encoded == ord(mask))
             if len(at):
                 chars[:, at] = alphabet[rng.integers(0, len(alphabet), (len(rows), len(at)))]
+        if numeric and len(encoded) > 1 and encoded[0] == ord(ID_DIGIT):
+            chars[:, 0] = _ID_ALPHABETS[ID_DIGIT][rng.integers(1, 10, len(rows))]
         width = chars.shape[1]
         out[rows] = np.char.decode(chars.view(f"S{width}").ravel(), "utf-8") if width else ""
-    if info.missing_rate:
-        out[rng.random(n) < info.missing_rate] = None
-    series = pd.Series(out, dtype=object)
-    if info.dtype not in ("object",):
-        try:
-            return series.astype(info.dtype)
-        except (TypeError, ValueError):
-            return series
-    return series
+    return out
+
+
+def _capacity(templates: list[str]) -> float:
+    """How many distinct values the shapes hold together."""
+    sizes = {ord(mask): len(alphabet) for mask, alphabet in _ID_ALPHABETS.items()}
+    return float(sum(np.prod([float(sizes.get(c, 1)) for c in t.encode("utf-8")])
+                     for t in templates))
+
+
+def _is_numeric_dtype_name(dtype: str) -> bool:
+    try:
+        return pd.api.types.is_numeric_dtype(pd.api.types.pandas_dtype(dtype))
+    except TypeError:
+        return False
 
 
 def _decode_derived(d: Derived, parent_codes: np.ndarray) -> pd.Series | np.ndarray:

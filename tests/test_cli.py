@@ -128,3 +128,47 @@ def test_fit_privacy_by_default_and_secure_mode_options(csv, tmp_path, capsys):
     assert main(["fit", str(csv), "-o", str(model), *TINY_ARGS, "--epsilon", "1",
                  "--secure-mode"]) == 2
     assert "random_state=None" in capsys.readouterr().err
+
+
+def test_fit_reads_sdv_metadata_and_role_flags(tmp_path, capsys):
+    """``--metadata`` takes SDV's JSON as well as tabgan's; ``--id`` and ``--omit``
+    declare keys and left-out columns."""
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 200
+    df = pd.DataFrame({
+        "booking": [f"B{i:04d}" for i in rng.permutation(n)],
+        "day": (pd.Timestamp("2021-03-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D"))
+        .strftime("%d.%m.%Y"),
+        "room": rng.choice(["single", "double"], n),
+        "rate": rng.normal(100, 10, n).round(2),
+        "memo": [f"free text {i}" for i in range(n)],
+    })
+    data = tmp_path / "bookings.csv"
+    df.to_csv(data, index=False)
+    sdv = {"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "primary_key": "booking", "columns": {
+        "booking": {"sdtype": "id"}, "day": {"sdtype": "datetime", "datetime_format": "%d.%m.%Y"},
+        "room": {"sdtype": "categorical"}, "rate": {"sdtype": "numerical"},
+        "memo": {"sdtype": "categorical"}}}
+    meta = tmp_path / "metadata.json"
+    meta.write_text(json.dumps(sdv))
+    model, out = tmp_path / "m.tabgan", tmp_path / "out.csv"
+    assert main(["fit", str(data), "-o", str(model), *TINY_ARGS, "--metadata", str(meta),
+                 "--omit", "memo"]) == 0
+    assert main(["sample", str(model), "-n", "150", "-o", str(out), "--seed", "1"]) == 0
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["booking", "day", "room", "rate"]
+    assert got["booking"].is_unique and got["booking"].str.fullmatch(r"B\d{4}").all()
+    assert pd.to_datetime(got["day"], format="%d.%m.%Y").notna().all()
+    assert main(["fit", str(data), "-o", str(model), *TINY_ARGS, "--id", "booking,memo"]) == 0
+    got = pd.read_csv(tmp_path / "again.csv") if main(
+        ["sample", str(model), "-n", "50", "-o", str(tmp_path / "again.csv")]) == 0 else None
+    assert got is not None and got["memo"].is_unique
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"columns": {"room": {"sdtype": "hotel_room"}}}))
+    capsys.readouterr()
+    assert main(["fit", str(data), "-o", str(model), *TINY_ARGS, "--metadata", str(bad)]) == 2
+    assert "SDV sdtype 'hotel_room'" in capsys.readouterr().err

@@ -100,3 +100,123 @@ def test_identifier_like_columns_are_found_only_when_asked():
     assert [c for c in df if found[c].kind == "identifier"] == ["email"]
     assert Metadata.detect(df)["email"].kind == "discrete"  # evaluation and audits: as before
     assert Metadata.detect(df, {"email": "discrete"}, find_identifiers=True)["email"].kind == "discrete"
+
+
+# ------------------------------------------------------------ SDV metadata
+#: A realistic SDV 1.x single-table file (as ``SingleTableMetadata.save_to_json`` writes it).
+SDV_HOTEL = {
+    "METADATA_SPEC_VERSION": "SINGLE_TABLE_V1",
+    "primary_key": "guest_id",
+    "alternate_keys": ["booking_ref"],
+    "columns": {
+        "guest_id": {"sdtype": "id", "regex_format": "G_[0-9]{5}"},
+        "booking_ref": {"sdtype": "id"},
+        "guest_email": {"sdtype": "email", "pii": True},
+        "has_rewards": {"sdtype": "boolean"},
+        "room_type": {"sdtype": "categorical"},
+        "nights": {"sdtype": "numerical", "computer_representation": "Int64"},
+        "floor": {"sdtype": "numerical", "computer_representation": "UInt8"},
+        "amenities_fee": {"sdtype": "numerical", "computer_representation": "Float"},
+        "room_rate": {"sdtype": "numerical"},
+        "checkin_date": {"sdtype": "datetime", "datetime_format": "%d %b %Y"},
+        "country": {"sdtype": "country_code", "pii": False},
+        "billing_address": {"sdtype": "address", "pii": True},
+        "notes": {"sdtype": "unknown", "pii": True},
+    },
+    "column_relationships": [],
+}
+
+
+def test_sdv_single_table_metadata_maps_every_sdtype(tmp_path):
+    import json
+
+    path = tmp_path / "hotel.json"
+    path.write_text(json.dumps(SDV_HOTEL))
+    for meta in (Metadata.from_sdv(SDV_HOTEL), Metadata.from_sdv(path),
+                 Metadata.from_sdv(str(path)), Metadata.from_json(path)):
+        kinds = {n: c.kind for n, c in meta.columns.items()}
+        assert kinds == {
+            "guest_id": "id", "booking_ref": "id", "guest_email": "identifier",
+            "has_rewards": "boolean", "room_type": "discrete", "nights": "integer",
+            "floor": "integer", "amenities_fee": "continuous", "room_rate": "continuous",
+            "checkin_date": "datetime", "country": "discrete", "billing_address": "identifier",
+            "notes": "identifier",
+        }
+        assert meta["checkin_date"].format == "%d %b %Y"
+        assert meta.formats == {"checkin_date": "%d %b %Y"}
+    # a primary key of a PII sdtype is a key too
+    keyed = Metadata.from_sdv({**SDV_HOTEL, "primary_key": "guest_email"})
+    assert keyed["guest_email"].kind == "id"
+    # the tabgan round trip keeps the format
+    again = Metadata.from_json(Metadata.from_sdv(SDV_HOTEL).to_json())
+    assert again == Metadata.from_sdv(SDV_HOTEL)
+
+
+def test_sdv_multi_table_metadata_needs_the_table_named_when_there_are_several():
+    one = {"METADATA_SPEC_VERSION": "V1", "tables": {"guests": SDV_HOTEL}, "relationships": []}
+    assert Metadata.from_sdv(one)["guest_id"].kind == "id"
+    two = {"METADATA_SPEC_VERSION": "MULTI_TABLE_V1",
+           "tables": {"hotels": {"primary_key": "hotel_id", "columns": {
+               "hotel_id": {"sdtype": "id"}, "city": {"sdtype": "categorical"}}},
+               "guests": SDV_HOTEL}}
+    with pytest.raises(InvalidDataError, match=r"2 tables \(hotels, guests\).*table="):
+        Metadata.from_sdv(two)
+    assert list(Metadata.from_sdv(two, table="hotels").columns) == ["hotel_id", "city"]
+    with pytest.raises(InvalidDataError, match="no table 'rooms'"):
+        Metadata.from_sdv(two, table="rooms")
+
+
+@pytest.mark.parametrize("doc, message", [
+    ({"columns": {"x": {"sdtype": "gps_trace"}}}, r"'x' has SDV sdtype 'gps_trace'"),
+    ({"columns": {"x": {"type": "numerical"}}}, r"'x' needs an 'sdtype'"),
+    ({"fields": {"x": {"type": "numerical"}}}, r"SDV 0\.x"),
+    ({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V9", "columns": {}}, "SINGLE_TABLE_V9"),
+    ({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "sequence_key": "user",
+      "columns": {"user": {"sdtype": "id"}}}, "sequence key"),
+    ({"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "primary_key": "nope",
+      "columns": {"x": {"sdtype": "categorical"}}}, r"keys that are not among its columns"),
+    ({"columns": {"d": {"sdtype": "datetime", "datetime_format": "day-month"}}},
+     "not a strftime pattern"),
+])
+def test_bad_sdv_metadata_is_refused_with_a_message_that_names_the_problem(doc, message):
+    with pytest.raises(InvalidDataError, match=message):
+        Metadata.from_sdv(doc)
+
+
+def test_sdv_metadata_is_accepted_wherever_metadata_is():
+    df = pd.DataFrame({"room_type": ["a", "b"] * 5, "nights": [1.0, 2.0] * 5})
+    doc = {"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "columns": {
+        "room_type": {"sdtype": "categorical"},
+        "nights": {"sdtype": "numerical", "computer_representation": "Float"}}}
+    meta = Metadata.detect(df, doc)
+    assert meta["nights"].kind == "continuous"  # detection alone says integer
+
+
+# ------------------------------------------------------------ roles and formats
+def test_formats_belong_to_datetimes_and_must_be_strftime_patterns():
+    assert ColumnMetadata(kind="datetime", format="%d/%m/%Y").to_dict() == {
+        "kind": "datetime", "format": "%d/%m/%Y"}
+    with pytest.raises(InvalidDataError, match="formats are for datetime columns"):
+        ColumnMetadata(kind="discrete", format="%Y")
+    with pytest.raises(InvalidDataError, match="not a strftime pattern"):
+        ColumnMetadata(kind="datetime", format="dd/mm/yyyy")
+    with pytest.raises(InvalidDataError, match="unknown keys"):
+        Metadata.detect(frame(), {"d": {"kind": "datetime", "fmt": "%Y"}})
+
+
+def test_declared_roles_drop_omitted_columns_and_parse_declared_formats():
+    from tabgan.metadata import declared_roles
+
+    df = pd.DataFrame({"day": ["31/01/2020", None, "01/02/2020"], "x": [1, 2, 3],
+                       "free": [[1], "a", 2]})  # never read: it would be refused
+    out, declared, omitted = declared_roles(
+        df, {"day": {"kind": "datetime", "format": "%d/%m/%Y"}, "free": "omit"})
+    assert omitted == ["free"] and list(out.columns) == ["day", "x"] and "free" not in declared
+    assert list(out["day"]) [0] == pd.Timestamp("2020-01-31") and pd.isna(out["day"][1])
+    assert list(df.columns) == ["day", "x", "free"]  # the caller's table is not changed
+    with pytest.raises(InvalidDataError, match=r"'day'.*'%m/%d/%Y'.*1 of its values"):
+        declared_roles(df, {"day": {"kind": "datetime", "format": "%m/%d/%Y"}})
+    with pytest.raises(InvalidDataError, match="nothing left"):
+        declared_roles(df, {c: "omit" for c in df.columns})
+    with pytest.raises(InvalidDataError, match="not in the table"):
+        declared_roles(df, {"nope": "omit"})

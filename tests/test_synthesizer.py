@@ -674,3 +674,78 @@ def test_sample_to_writes_chunks_reproducibly_and_matches_sample_in_one_chunk(tm
         synth.sample_to(tmp_path / "x.parquet", 10, chunk_rows=0)
     with pytest.raises(InvalidParameterError, match="positive int"):
         synth.sample_to(tmp_path / "x.parquet", 0)
+
+
+# ------------------------------------------------------------ declared roles
+def _keyed_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
+    return pd.DataFrame({
+        "cust": [f"C-{i:05d}" for i in rng.permutation(n)],
+        "num_id": rng.permutation(n) + 1000,
+        "day": days.strftime("%d/%m/%Y"),
+        "notes": [1, "two"] * (n // 2),  # mixes types: refused if it were read
+        "x": rng.normal(size=n),
+        "c": rng.choice(list("abc"), n),
+    })
+
+
+ROLES = {"cust": "id", "num_id": "id", "day": {"kind": "datetime", "format": "%d/%m/%Y"},
+         "notes": "omit"}
+
+
+def test_declared_keys_omitted_columns_and_date_formats(tmp_path):
+    """Keys: not modelled, new values of their shapes, unique in a sample; an omitted
+    column: never read (it would be refused), absent from the samples; day-first date
+    strings: read and written in their declared format, within the real range."""
+    from tabgan import load
+
+    df = _keyed_table()
+    with pytest.raises(InvalidDataError, match="'notes' mixes value types"):
+        Synthesizer(**TINY, random_state=0).fit(df, metadata={**ROLES, "notes": "discrete"})
+    synth = Synthesizer(**TINY, random_state=0).fit(df, metadata=ROLES)
+    assert synth.omitted_columns_ == ["notes"]
+    assert {i.name for i in synth.transformer_.infos_}.isdisjoint({"cust", "num_id"})
+    out = synth.sample(2000, random_state=0)
+    assert list(out.columns) == ["cust", "num_id", "day", "x", "c"]
+    assert out["cust"].is_unique and out["num_id"].is_unique
+    assert out["cust"].str.fullmatch(r"C-\d{5}").all()  # the shared prefix kept
+    assert out["num_id"].dtype == df["num_id"].dtype and out["num_id"].between(1000, 9999).all()
+    days = pd.to_datetime(out["day"], format="%d/%m/%Y")  # raises if one is not in the format
+    real = pd.to_datetime(df["day"], format="%d/%m/%Y")
+    assert real.min() <= days.min() and days.max() <= real.max()
+    assert days.dt.day.max() > 12  # read day first: a month-first reading would fail
+    synth.save(tmp_path / "m.tabgan")
+    again = load(tmp_path / "m.tabgan")
+    assert again.omitted_columns_ == ["notes"]
+    pd.testing.assert_frame_equal(again.sample(300, random_state=4),
+                                  synth.sample(300, random_state=4))
+
+
+def test_a_key_whose_shapes_hold_too_few_values_is_refused_by_name():
+    rng = np.random.default_rng(1)
+    n = 240  # keys of one letter and one digit: 260 possible values
+    df = pd.DataFrame({"k": [f"{a}{d}" for a in "ABCDEFGHIJKLMNOPQRSTUVWX" for d in range(10)],
+                       "x": rng.normal(size=n)})
+    synth = Synthesizer(**TINY, random_state=0).fit(df, metadata={"k": "id"})
+    assert synth.sample(100, random_state=0)["k"].is_unique
+    with pytest.raises(InvalidParameterError, match="key column 'k': its shapes hold 260 values"):
+        synth.sample(300, random_state=0)
+
+
+def test_a_private_fit_generates_keys_without_reading_them():
+    df = _keyed_table(seed=2)
+    meta = {**ROLES, "c": {"kind": "discrete", "categories": list("abc")},
+            "x": {"kind": "continuous", "lower": -4, "upper": 4},
+            "day": {"kind": "datetime", "format": "%d/%m/%Y",
+                    "lower": pd.Timestamp("2020-01-01").value,
+                    "upper": pd.Timestamp("2021-02-05").value}}
+    synth = Synthesizer(epsilon=1.0, epochs=1, batch_size=100, random_state=0).fit(df, meta)
+    out = synth.sample(500, random_state=0)
+    assert list(out.columns) == ["cust", "num_id", "day", "x", "c"]
+    assert out["cust"].is_unique and out["num_id"].is_unique
+    assert out["cust"].str.fullmatch(r"\d{12}").all()  # a public shape, not the data's
+    assert not out["num_id"].isin(df["num_id"]).any()
+    assert pd.to_datetime(out["day"], format="%d/%m/%Y").notna().all()
+    # the ledger's budget did not grow: nothing of the keys was released
+    assert not any("cust" in str(e.details) for e in synth.privacy_ledger_.entries)

@@ -94,13 +94,14 @@ class PrivateFit(FitMode):
                 data, meta, epsilon=plan.ranges[0], delta=plan.ranges[1], rng=rng
             )
             entries.append(entry)
+        keys = meta.of_kind("id")  # generated anew without reading them: no budget
         releases, entry = release_marginals(
-            data, meta, ranges, epsilon=plan.marginals[0], delta=plan.marginals[1],
+            data.drop(columns=keys) if keys else data, meta, ranges, epsilon=plan.marginals[0], delta=plan.marginals[1],
             max_categories=self.params["max_categories"], rows=self.released_rows, rng=rng,
         )
         entries.append(entry)
         transformer = DataTransformer(**transformer_settings(self.params)).fit_released(
-            releases, meta, rng=rng
+            releases, meta, rng=rng, keys={k: str(data[k].dtype) for k in keys}
         )
         self.released = transformer
         self.releases = releases
@@ -111,7 +112,7 @@ class PrivateFit(FitMode):
         column pairs were not released, so ``"pairs"`` calibrates the marginals too."""
         if self.params.get("calibrate") is None:
             return None
-        return Calibration.from_releases(self.releases)
+        return Calibration.from_releases(self.releases, formats=meta.formats)
 
     def trainer(self, **parts: Any) -> Trainer:
         # the sampler keeps the noisy counts; real rows are never indexed by category

@@ -80,7 +80,8 @@ def private_metadata(df: pd.DataFrame, metadata: Metadata | Mapping[str, Any] | 
             raise PrivacyError(
                 f"Column {name!r} is declared an identifier: its generated values take the "
                 "shapes of the real ones, which a private fit cannot read. Drop the column "
-                "before a private fit (ids carry no statistics worth a budget)."
+                "before a private fit (ids carry no statistics worth a budget), or declare "
+                "it a key ('id'): keys are generated as new unique numbers, never read."
             )
         if (
             cm.is_discrete
