@@ -223,7 +223,7 @@ def generate(
     rows; the other rows draw their conditions as in unconditional sampling, and only
     rows meeting every target are kept. Not every row: batch norm removes whatever all
     rows of a run share, so a condition given to a whole run would reach only the
-    output layer (see docs/model.md, "Sampling").
+    output layer (see docs/sampling.md, "How sampling works").
     """
     layout = transformer.layout_
     dev = gen.device

@@ -107,10 +107,12 @@ def audit(
         (at least 20; a few thousand give tight intervals).
     synthetic:
         The synthetic table to release (any generator's output), same columns.
-    quasi_identifiers, sensitive:
-        Attribute inference: the columns an attacker knows, and the secret
-        column(s). Defaults: every column is a secret in turn, all the others
-        known (the worst case). See :func:`attribute_inference`.
+    quasi_identifiers:
+        Attribute inference: the columns an attacker knows. Default: all the
+        columns but the secret one (the worst case). See :func:`attribute_inference`.
+    sensitive:
+        Attribute inference: the secret column(s). Default: every column is a
+        secret in turn.
     metadata:
         Column kinds (a :class:`tabgan.Metadata` or overrides such as
         ``{"zip": "discrete"}``); detected from ``train`` when None.
@@ -121,8 +123,12 @@ def audit(
         Membership inference scores at most this many members and non-members.
     n_attribute_targets:
         Attribute inference attacks at most this many train targets and holdout controls.
-    n_neighbors, numeric_tolerance:
-        Attribute-inference settings (see :func:`attribute_inference`).
+    n_neighbors:
+        Attribute inference: synthetic rows the guess is taken from (see
+        :func:`attribute_inference`).
+    numeric_tolerance:
+        Attribute inference: a numeric guess within this fraction of the column's
+        robust range is a success.
     n_bootstrap:
         Bootstrap resamples for the membership-inference intervals.
     confidence:
