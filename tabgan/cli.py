@@ -34,9 +34,12 @@ def _add_fit(sub) -> None:
                    help="passes over the table (default: 300, or the private recipe with --epsilon)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="rows per step (default: 500, or the private recipe with --epsilon)")
-    p.add_argument("--pac", type=int, default=10)
-    p.add_argument("--loss", choices=["wgan-gp", "gan"], default="wgan-gp")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--pac", type=int, default=10,
+                   help="rows the critic judges together (PacGAN); batch size must be a multiple")
+    p.add_argument("--loss", choices=["wgan-gp", "gan"], default="wgan-gp",
+                   help="Wasserstein loss with gradient penalty, or the classic GAN loss")
+    p.add_argument("--device", default="auto",
+                   help="'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'")
     p.add_argument(
         "--precision", choices=["auto", "float32", "bfloat16"], default="auto",
         help="number format of the networks' matrix products (see docs/model.md)",
@@ -95,7 +98,8 @@ def _add_fit(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="save the fit's state here every --checkpoint-every epochs")
-    p.add_argument("--checkpoint-every", type=int, default=1, metavar="K")
+    p.add_argument("--checkpoint-every", type=int, default=1, metavar="K",
+                   help="epochs between checkpoints (default 1)")
     p.add_argument("--resume", action="store_true",
                    help="continue the fit saved in --checkpoint (same table and options)")
     p.add_argument(
@@ -222,8 +226,10 @@ def _add_sample(sub) -> None:
         metavar="COL=VALUE",
         help="only rows with this value (repeatable)",
     )
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of this sample: the same seed gives the same rows")
+    p.add_argument("--device", default="auto",
+                   help="where to sample: 'auto', 'cpu', 'cuda' or 'cuda:N'")
     p.set_defaults(func=_run_sample)
 
 
@@ -278,8 +284,8 @@ def _run_sample(args) -> int:
 # ------------------------------------------------------------------ demo
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="fit on bundled UCI Adult sample and compare")
-    p.add_argument("--epochs", type=int, default=300)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=300, help="training epochs (default 300)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--output", default=None, help="also write the synthetic table here")
     p.set_defaults(func=_run_demo)
 

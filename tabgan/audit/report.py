@@ -311,7 +311,7 @@ def _render_html(rep: AuditReport) -> str:
         "<h2>1. Distance to closest record</h2>",
         "<p>Distance of each synthetic row, and of each real row never used for training, to "
         "its closest training row (Gower-like mixed-type distance in [0, 1]). Synthetic rows "
-        "much closer to training rows than unseen real rows are suggest copying.</p>",
+        "much closer to training rows than unseen real rows suggest copying.</p>",
         table(
             ["statistic", "synthetic → train", "holdout → train (baseline)"],
             [
