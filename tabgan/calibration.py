@@ -363,7 +363,7 @@ class Calibration:
             for k in (i, j):
                 if k not in values:
                     b = self.binnings[k]
-                    values[k] = numeric_values(b.name, table[b.name], b.kind)
+                    values[k] = numeric_values(b.name, table[b.name], b.kind, fmt=b.format)
             with np.errstate(invalid="ignore"):
                 out += values[i] > values[j]  # a missing value breaks nothing
         return out

@@ -230,7 +230,7 @@ def _fit(
     rng = v.check_random_state(seed)
     if checkpoint is not None:  # before any draw: a resumed fit redoes the same ones
         checkpoint.start(rng, mode.params)
-    data, metadata, omitted = declared_roles(data, metadata)  # omitted columns: never read
+    data, metadata, omitted = declared_roles(data, metadata, private=mode.private)
     meta = mode.metadata(data, metadata, rng)  # before anything else reads the data
     p = mode.params  # now with the library's choice of every setting left None (recipe)
     device = v.resolve_device(p["device"])
@@ -393,7 +393,8 @@ def _fidelity_monitor(
 ):
     """The trainer's monitor of model selection: generate rows (the same noise at every
     check), score them against the held-out rows, keep the best weights in ``best``."""
-    check = FidelityCheck(holdout, {c: meta[c].kind for c in holdout.columns}, rng=rng)
+    check = FidelityCheck(holdout, {c: meta[c].kind for c in holdout.columns}, rng=rng,
+                          formats=meta.formats)
     seed = int(rng.integers(2**62))
     n = CHECK_ROWS_PER_HELD_OUT * len(holdout)
     device = next(generator.parameters()).device

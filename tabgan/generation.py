@@ -90,6 +90,11 @@ def condition_targets(
                               tuple(infos[d.parent].counts[k] for k in indices)))
             continue
         if column not in infos:
+            if any(ident.name == column for ident in transformer.identifiers_):
+                raise ConditionError(
+                    f"Column {column!r} is a key or identifier: it is not modelled (its "
+                    "values are generated anew), so rows cannot be conditioned on it."
+                )
             raise ConditionError(
                 f"Unknown column {column!r} in conditions. Columns: {list(infos)}."
             )

@@ -189,10 +189,12 @@ class Metadata:
           type (``"Int64"``, ``"UInt8"``, ...), ``continuous`` otherwise;
         * ``categorical``: ``discrete``; ``boolean``: ``boolean``;
         * ``datetime``: ``datetime``, with its ``datetime_format`` as the format;
-        * ``id``, and the primary and alternate keys: ``id`` (unique new values);
-        * ``unknown`` and PII sdtypes (:data:`SDV_PII_SDTYPES`: ``email``,
-          ``phone_number``, ``address``, ...): ``identifier`` (new values of their
-          shapes), or ``discrete`` when marked ``"pii": false``.
+        * the primary and alternate keys: ``id`` (unique new values);
+        * other ``id`` columns (foreign keys, for instance) and ``unknown``:
+          ``identifier`` (new values of their shapes, which may repeat);
+        * PII sdtypes (:data:`SDV_PII_SDTYPES`: ``email``, ``phone_number``,
+          ``address``, ...): ``identifier``, or ``discrete`` when marked
+          ``"pii": false``.
 
         Any other sdtype raises :class:`InvalidDataError` naming it. ``regex_format``
         and the order of categories are not used; sequence keys are refused.
@@ -341,7 +343,8 @@ def _check_format(fmt: Any) -> None:
             f"Datetime format {fmt!r} is not a strftime pattern; write it with % codes, "
             "e.g. '%d/%m/%Y' or '%Y-%m-%d %H:%M'."
         )
-    stamp = pd.Timestamp(2001, 11, 23, 14, 35, 46)
+    stamp = pd.Timestamp(2001, 11, 23, 14, 35, 46, tz="UTC" if "%z" in fmt or "%Z" in fmt
+                         else None)
     try:
         text = stamp.strftime(fmt)
         pd.to_datetime(pd.Series([text]), format=fmt)
@@ -352,13 +355,26 @@ def _check_format(fmt: Any) -> None:
         ) from None
 
 
+def declared_columns(metadata: "Metadata | Mapping[str, Any] | None") -> dict[str, ColumnMetadata]:
+    """Column name → :class:`ColumnMetadata` of what ``metadata`` (any form ``fit``
+    takes: tabgan's, SDV's, a mapping of kinds) declares."""
+    return _coerce_overrides(metadata)
+
+
+def omitted_columns(metadata: "Metadata | Mapping[str, Any] | None") -> list[str]:
+    """The columns ``metadata`` declares ``omit``."""
+    return [name for name, cm in _coerce_overrides(metadata).items() if cm.kind == "omit"]
+
+
 def declared_roles(
-    df: pd.DataFrame, metadata: "Metadata | Mapping[str, Any] | None"
+    df: pd.DataFrame, metadata: "Metadata | Mapping[str, Any] | None", *, private: bool = False
 ) -> tuple[pd.DataFrame, dict[str, ColumnMetadata], list[str]]:
     """Apply the roles declared in ``metadata`` before anything reads the table: columns
     of kind ``omit`` are dropped (never read), and ``datetime`` columns of strings with a
-    declared ``format`` are parsed with it. Returns the table, the declared metadata of
-    the columns left and the omitted names."""
+    declared ``format`` are parsed with it (a format declared for a column that already
+    holds datetimes is dropped: its samples keep the datetime dtype). Returns the table,
+    the declared metadata of the columns left and the omitted names. ``private``: an
+    error names no value or row."""
     declared = _coerce_overrides(metadata)
     unknown = [c for c in declared if c not in df.columns]
     if unknown:
@@ -372,22 +388,30 @@ def declared_roles(
             "Every column is declared 'omit': there is nothing left to model. Leave out "
             "fewer columns."
         )
-    parse = {
-        name: cm.format for name, cm in declared.items()
-        if cm.kind == "datetime" and cm.format is not None
-        and not pd.api.types.is_datetime64_any_dtype(df[name].dtype)
-    }
+    parse: dict[str, str] = {}
+    for name, cm in list(declared.items()):
+        if cm.kind == "datetime" and cm.format is not None:
+            if pd.api.types.is_datetime64_any_dtype(df[name].dtype):
+                declared[name] = replace(cm, format=None)
+            else:
+                parse[name] = cm.format
     if omitted or parse:
         df = df.drop(columns=omitted)
         for name, fmt in parse.items():
-            df[name] = _parse_datetimes(name, df[name], fmt)
+            df[name] = _parse_datetimes(name, df[name], fmt, private=private)
     return df, {n: cm for n, cm in declared.items() if cm.kind != "omit"}, omitted
 
 
-def _parse_datetimes(name: str, series: pd.Series, fmt: str) -> pd.Series:
+def _parse_datetimes(name: str, series: pd.Series, fmt: str, *, private: bool) -> pd.Series:
     """Strings of a declared format as datetimes (missing values stay missing)."""
     parsed = pd.to_datetime(series, format=fmt, errors="coerce")
     bad = parsed.isna() & series.notna()
+    if bad.any() and private:
+        raise InvalidDataError(
+            f"Column {name!r} is declared datetime with format {fmt!r}, but some of its "
+            "values do not match it (which ones is not shown: a private fit never echoes "
+            "the data). Correct the format, or clean those values."
+        )
     if bad.any():
         raise InvalidDataError(
             f"Column {name!r} is declared datetime with format {fmt!r}, but {int(bad.sum())} "
@@ -423,7 +447,8 @@ SDV_PII_SDTYPES: frozenset[str] = frozenset({
     "ipv6_address", "mac_address", "user_agent_string", "url", "uri", "domain_name",
     "hostname", "user_name", "username", "password", "latitude", "longitude",
 })
-_SDV_KINDS = {"categorical": "discrete", "boolean": "boolean", "id": "id",
+#: ``id`` columns that are no key of the table (foreign keys, other ids) may repeat.
+_SDV_KINDS = {"categorical": "discrete", "boolean": "boolean", "id": "identifier",
               "unknown": "identifier"}
 _SDV_SPECS = ("SINGLE_TABLE_V1", "MULTI_TABLE_V1", "V1")
 
@@ -432,7 +457,12 @@ def _is_sdv(data: Any) -> bool:
     """SDV's metadata, not tabgan's: it has a spec version, tables, or sdtypes."""
     if not isinstance(data, Mapping):
         return False
-    if "METADATA_SPEC_VERSION" in data or "tables" in data:
+    version = data.get("METADATA_SPEC_VERSION")
+    if isinstance(version, str) and version not in KINDS:  # not a column of that name
+        return True
+    tables = data.get("tables")
+    if isinstance(tables, Mapping) and tables and all(
+            isinstance(t, Mapping) and "columns" in t for t in tables.values()):
         return True
     columns = data.get("columns")
     return isinstance(columns, Mapping) and any(

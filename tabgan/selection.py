@@ -59,13 +59,18 @@ class FidelityCheck:
         ``"discrete"`` or ``"boolean"``).
     rng:
         Picks the pairs of tables with more than :data:`MAX_PAIRS` of them.
+    formats:
+        The formats of datetime columns given as strings (the generated rows hold them).
     """
 
     def __init__(
-        self, reference: pd.DataFrame, kinds: Mapping[str, str], *, rng: np.random.Generator
+        self, reference: pd.DataFrame, kinds: Mapping[str, str], *, rng: np.random.Generator,
+        formats: Mapping[str, str] | None = None,
     ) -> None:
         self.columns = list(reference.columns)
-        self.binnings = [Binning.fit(c, kinds[c], reference[c]) for c in self.columns]
+        formats = formats or {}
+        self.binnings = [Binning.fit(c, kinds[c], reference[c], format=formats.get(c))
+                         for c in self.columns]
         pairs = [(i, j) for i in range(len(self.columns)) for j in range(i + 1, len(self.columns))]
         if len(pairs) > MAX_PAIRS:
             pick = np.sort(rng.choice(len(pairs), size=MAX_PAIRS, replace=False))

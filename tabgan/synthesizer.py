@@ -16,7 +16,7 @@ from . import _validation as v
 from .calibration import POOL, Calibration
 from .checkpoint import Checkpoint, restarted
 from .columns import check_dataframe
-from .errors import InvalidParameterError, ModelFileError, NotFittedError
+from .errors import ConditionError, InvalidParameterError, ModelFileError, NotFittedError
 from .fitting import (
     CTGAN_RECIPE,
     RECIPE_KEYS,
@@ -27,7 +27,7 @@ from .fitting import (
     fit,
 )
 from .generation import condition_targets, generate
-from .metadata import Metadata
+from .metadata import UNMODELLED_KINDS, Metadata, declared_columns, omitted_columns
 from .persistence import read_model, write_model
 from .transformer import DataTransformer
 
@@ -504,9 +504,16 @@ class Synthesizer:
         if checkpoint is not None:
             resume = resume or restarted(checkpoint)
         saver = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every, resume)
-        check_dataframe(data)
+        omitted = omitted_columns(metadata)  # never read: not checked either
+        check_dataframe(data.drop(columns=[c for c in omitted if c in data.columns]))
         if self.target is not None:
             check_target_column(self.target, data.columns)
+            role = declared_columns(metadata).get(self.target)
+            if role is not None and role.kind in UNMODELLED_KINDS:
+                raise InvalidParameterError(
+                    f"The target {self.target!r} is declared {role.kind!r} in the metadata, "
+                    "so it is not modelled; name a modelled column, or declare its kind."
+                )
         params = self.get_params()
         if self.epsilon is None:
             mode = PlainFit(params)
@@ -580,6 +587,12 @@ class Synthesizer:
         decode_rng = np.random.default_rng(
             int(torch.randint(0, 2**62, (1,), generator=gen, device=self.device_))
         )
+        left_out = [c for c in (conditions or {}) if c in getattr(self, "omitted_columns_", [])]
+        if left_out:
+            raise ConditionError(
+                f"Columns {left_out} were left out of the fit (declared 'omit'): the samples "
+                "do not have them, so rows cannot be conditioned on them."
+            )
         targets = condition_targets(self.transformer_, conditions)
         calibration = getattr(self, "calibration_", None) if not targets else None
         pool = n if calibration is None else math.ceil(POOL * n)

@@ -111,8 +111,12 @@ class IdentifierInfo:
 #: Mask characters of identifier templates: an upper-case letter, a lower-case letter
 #: (any other letter too), a digit.
 ID_UPPER, ID_LOWER, ID_DIGIT = "\x01", "\x02", "\x03"
-#: Digits of the keys of a private fit (a public shape: the real keys are never read).
+#: Digits of the keys of a private fit (a public shape: the real keys are never read);
+#: fewer for an integer dtype too narrow for them.
 PRIVATE_KEY_DIGITS = 12
+#: A letter shared by every value of an identifier's shape is kept only in a shape of at
+#: least this many distinct values (fewer could be one person's whole value).
+FIXED_LETTER_VALUES = 10
 
 
 @dataclass
@@ -288,13 +292,18 @@ class DataTransformer:
         punctuation could single one out), and if none is frequent enough the column's
         most common length of lower-case letters (digits for numbers) stands in.
         ``unique``: a declared key (kind ``id``), generated without repeats."""
-        values = series.dropna().astype(str)
+        present = series.dropna()
+        if pd.api.types.is_float_dtype(present.dtype) and np.all(
+                present.to_numpy() == np.round(present.to_numpy())):
+            present = present.astype(np.int64)  # whole numbers (with NaN: a float column)
+        values = present.astype(str)
         shape_of = values.map(_shape)
         shapes = shape_of.value_counts()
         keep = shapes[shapes >= self.min_category_rows]
         # a letter that every value of a shape shares (a prefix such as "C-" or a domain's
-        # ".com") is kept as it is: it is nobody's in particular (digits stay drawn: the
-        # shared leading zeros of a counter would leave a key too few values)
+        # ".com") is kept as it is: it is nobody's in particular, if the shape holds at
+        # least FIXED_LETTER_VALUES distinct values (digits stay drawn: the shared leading
+        # zeros of a counter would leave a key too few values)
         keep.index = [_fixed_characters(t, values[shape_of == t]) for t in keep.index]
         if keep.empty:
             length = int(values.str.len().mode().iloc[0]) if len(values) else 8
@@ -499,7 +508,7 @@ class DataTransformer:
         self.derived_ = []  # finding relations would read the table: not in a private fit
         # identifiers are refused by private_metadata; keys (kind "id") take a public shape
         self.identifiers_ = [
-            IdentifierInfo(name=name, dtype=dtype, templates=[ID_DIGIT * PRIVATE_KEY_DIGITS],
+            IdentifierInfo(name=name, dtype=dtype, templates=[ID_DIGIT * _key_digits(dtype)],
                            counts=[1], unique=True)
             for name, dtype in (keys or {}).items()
         ]
@@ -989,7 +998,7 @@ def _rare_placeholder(series: pd.Series) -> Any:
 def _fixed_characters(template: str, values: pd.Series) -> str:
     """``template`` with its masked letter positions that hold one letter in every value
     of ``values`` (all of that template's shape) written as that letter."""
-    if not len(values) or not template:
+    if not template or values.nunique() < FIXED_LETTER_VALUES:
         return template
     chars = np.asarray(values.to_numpy(dtype=str), dtype=f"<U{len(template)}").view(
         np.uint32).reshape(len(values), len(template))
@@ -1029,12 +1038,7 @@ def _generate_identifiers(info: IdentifierInfo, n: int, rng: np.random.Generator
     if info.missing_rate:
         out[rng.random(n) < info.missing_rate] = None
     series = pd.Series(out, dtype=object)
-    if info.dtype not in ("object",):
-        try:
-            series = series.astype(info.dtype)
-        except (TypeError, ValueError):
-            pass
-    if info.unique:
+    if info.unique:  # on the strings: a number's strings have no leading 0, one per value
         # one pass over all values finds the repeats; later rounds redraw only those, and
         # check them against the set of values taken (a few per cent of the rows at most)
         present = series.notna().to_numpy()
@@ -1043,8 +1047,7 @@ def _generate_identifiers(info: IdentifierInfo, n: int, rng: np.random.Generator
         for _ in range(_ID_ROUNDS):
             if not len(again):
                 break
-            new = pd.Series(_draw_identifiers(info, len(again), rng, numeric), dtype=object
-                            ).astype(series.dtype)
+            new = pd.Series(_draw_identifiers(info, len(again), rng, numeric), dtype=object)
             fresh = np.zeros(len(again), dtype=bool)
             for k, value in enumerate(new.tolist()):
                 if value not in taken:
@@ -1059,6 +1062,11 @@ def _generate_identifiers(info: IdentifierInfo, n: int, rng: np.random.Generator
                 "sampling draws twice the rows it returns). Sample fewer rows per call, or "
                 "declare the column 'identifier' (values may repeat)."
             )
+    if info.dtype not in ("object",):
+        try:
+            series = series.astype(info.dtype)
+        except (TypeError, ValueError, OverflowError):
+            pass
     return series
 
 
@@ -1090,6 +1098,18 @@ def _draw_identifiers(
         else:
             out[rows] = np.char.decode(raw, "utf-8")
     return out
+
+
+def _key_digits(dtype: str) -> int:
+    """Digits of a private fit's keys: :data:`PRIVATE_KEY_DIGITS`, fewer for an integer
+    dtype whose largest value has fewer."""
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:  # pandas extension dtypes: Int32, UInt8, string, category
+        kind = getattr(pd.api.types.pandas_dtype(dtype), "numpy_dtype", np.dtype(object))
+    if kind.kind in "iu":
+        return max(1, min(PRIVATE_KEY_DIGITS, len(str(np.iinfo(kind).max)) - 1))
+    return PRIVATE_KEY_DIGITS
 
 
 def _capacity(templates: list[str]) -> float:

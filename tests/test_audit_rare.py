@@ -82,3 +82,16 @@ def test_a_bad_threshold_is_refused_clearly(adult):
             rare_value_copies(train, holdout, train, k=bad)
     with pytest.raises(InvalidParameterError, match="'rare_k' parameter"):
         audit(train, holdout, train, rare_k=0)
+
+
+def test_declared_categories_are_public_and_not_counted_as_rare(adult):
+    """A private fit with a codebook may write a declared category that few training rows
+    hold, without having read it: declared categories are not rare values."""
+    train, holdout = adult.iloc[:1000], adult.iloc[1000:2000]
+    countries = sorted(set(adult["native-country"].dropna()))
+    declared = {"native-country": {"kind": "discrete", "categories": countries}}
+    plain = rare_value_copies(train, holdout, train)
+    public = rare_value_copies(train, holdout, train, metadata=declared)
+    assert plain.columns["native-country"]["copied_values"] > 5
+    assert "native-country" not in public.columns
+    assert public.copied_values < plain.copied_values

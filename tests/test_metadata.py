@@ -122,6 +122,7 @@ SDV_HOTEL = {
         "country": {"sdtype": "country_code", "pii": False},
         "billing_address": {"sdtype": "address", "pii": True},
         "notes": {"sdtype": "unknown", "pii": True},
+        "hotel_id": {"sdtype": "id", "regex_format": "HID_[0-9]{3}"},  # a foreign key
     },
     "column_relationships": [],
 }
@@ -140,7 +141,7 @@ def test_sdv_single_table_metadata_maps_every_sdtype(tmp_path):
             "has_rewards": "boolean", "room_type": "discrete", "nights": "integer",
             "floor": "integer", "amenities_fee": "continuous", "room_rate": "continuous",
             "checkin_date": "datetime", "country": "discrete", "billing_address": "identifier",
-            "notes": "identifier",
+            "notes": "identifier", "hotel_id": "identifier",  # no key of this table: may repeat
         }
         assert meta["checkin_date"].format == "%d %b %Y"
         assert meta.formats == {"checkin_date": "%d %b %Y"}
@@ -183,6 +184,18 @@ def test_bad_sdv_metadata_is_refused_with_a_message_that_names_the_problem(doc, 
         Metadata.from_sdv(doc)
 
 
+def test_plain_metadata_naming_a_column_like_an_sdv_key_is_not_taken_for_sdv():
+    df = pd.DataFrame({"tables": ["a", "b"] * 5, "METADATA_SPEC_VERSION": [1, 2] * 5})
+    meta = Metadata.detect(df, {"tables": "discrete", "METADATA_SPEC_VERSION": "discrete"})
+    assert meta["tables"].kind == meta["METADATA_SPEC_VERSION"].kind == "discrete"
+    assert Metadata.from_json('{"columns": {"tables": {"kind": "discrete"}}}')[
+        "tables"].kind == "discrete"
+
+
+def test_formats_with_a_utc_offset_are_accepted():
+    assert ColumnMetadata(kind="datetime", format="%Y-%m-%d %H:%M:%S%z").format.endswith("%z")
+
+
 def test_sdv_metadata_is_accepted_wherever_metadata_is():
     df = pd.DataFrame({"room_type": ["a", "b"] * 5, "nights": [1.0, 2.0] * 5})
     doc = {"METADATA_SPEC_VERSION": "SINGLE_TABLE_V1", "columns": {
@@ -220,3 +233,10 @@ def test_declared_roles_drop_omitted_columns_and_parse_declared_formats():
         declared_roles(df, {c: "omit" for c in df.columns})
     with pytest.raises(InvalidDataError, match="not in the table"):
         declared_roles(df, {"nope": "omit"})
+    with pytest.raises(InvalidDataError, match="not shown") as err:  # a private fit's refusal
+        declared_roles(df, {"day": {"kind": "datetime", "format": "%m/%d/%Y"}}, private=True)
+    assert "31/01" not in str(err.value) and "row" not in str(err.value)
+    # a format declared for a column of datetimes is dropped: its samples stay datetimes
+    stamps = df.assign(day=pd.to_datetime(df["day"], format="%d/%m/%Y"))
+    _, declared, _ = declared_roles(stamps, {"day": {"kind": "datetime", "format": "%d/%m/%Y"}})
+    assert declared["day"].format is None

@@ -745,7 +745,83 @@ def test_a_private_fit_generates_keys_without_reading_them():
     assert list(out.columns) == ["cust", "num_id", "day", "x", "c"]
     assert out["cust"].is_unique and out["num_id"].is_unique
     assert out["cust"].str.fullmatch(r"\d{12}").all()  # a public shape, not the data's
-    assert not out["num_id"].isin(df["num_id"]).any()
+    assert out["num_id"].astype(str).str.fullmatch(r"[1-9]\d{11}").all()
     assert pd.to_datetime(out["day"], format="%d/%m/%Y").notna().all()
     # the ledger's budget did not grow: nothing of the keys was released
     assert not any("cust" in str(e.details) for e in synth.privacy_ledger_.entries)
+
+
+def test_day_first_dates_in_order_with_model_selection_and_evaluation():
+    """Two ordered day-first date columns (calibration keeps their order) with model
+    selection: the checks and calibrated sampling read them in the declared format, and
+    evaluate() with the fit's metadata compares them as dates and skips the key."""
+    from tabgan import evaluate
+
+    rng = np.random.default_rng(3)
+    n = 400
+    start = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    end = start + pd.to_timedelta(rng.integers(1, 20, n), unit="D")
+    df = pd.DataFrame({"key": [f"K{i:04d}" for i in range(n)],
+                       "checkin": start.strftime("%d/%m/%Y"), "checkout": end.strftime("%d/%m/%Y"),
+                       "room": rng.choice(["single", "double"], n)})
+    fmt = {"kind": "datetime", "format": "%d/%m/%Y"}
+    synth = Synthesizer(**TINY, random_state=0, check_every=1).fit(
+        df, metadata={"key": "id", "checkin": fmt, "checkout": fmt})
+    assert synth.selection_ is not None
+    out = synth.sample(300, random_state=0)
+    a = pd.to_datetime(out["checkin"], format="%d/%m/%Y")
+    b = pd.to_datetime(out["checkout"], format="%d/%m/%Y")
+    assert (a <= b).all()  # calibration kept the order every training row keeps
+    report = evaluate(df, out, metadata=synth.metadata_, detection=False)
+    assert set(report.columns.index) == {"checkin", "checkout", "room"}  # not the key
+    assert report.columns.loc["checkin", "kind"] == "datetime"
+
+
+def test_keys_of_every_dtype_and_a_format_on_datetimes_keeps_the_dtype():
+    rng = np.random.default_rng(4)
+    n = 300
+    whole = pd.Series(rng.permutation(n) + 5000, dtype="float64")
+    whole[:5] = np.nan  # whole numbers with missing values: a float column
+    df = pd.DataFrame({
+        "cat_key": pd.Categorical([f"k{i:04d}" for i in range(n)]),
+        "float_key": whole,
+        "int32_key": pd.Series(rng.permutation(n) + 10_000, dtype="int32"),
+        "when": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 99, n), unit="D"),
+        "x": rng.normal(size=n),
+    })
+    meta = {"cat_key": "id", "float_key": "id", "int32_key": "id",
+            "when": {"kind": "datetime", "format": "%d/%m/%Y"}}
+    out = Synthesizer(**TINY, random_state=0).fit(df, metadata=meta).sample(2000, random_state=0)
+    assert out["cat_key"].is_unique and isinstance(out["cat_key"].dtype, pd.CategoricalDtype)
+    assert out["cat_key"].astype(str).str.fullmatch(r"k\d{4}").all()
+    present = out["float_key"].dropna()
+    assert present.is_unique and (present == present.round()).all()  # no 1234.5 keys
+    assert out["int32_key"].is_unique and out["int32_key"].dtype == "int32"
+    assert out["when"].dtype == df["when"].dtype  # not strings
+    private = Synthesizer(epsilon=1.0, epochs=1, batch_size=100, random_state=0).fit(
+        df[["int32_key", "x"]], {"int32_key": "id", "x": {"kind": "continuous", "lower": -4,
+                                                          "upper": 4}})
+    keys = private.sample(500, random_state=0)["int32_key"]
+    assert keys.dtype == "int32" and keys.is_unique  # nine digits: int32 holds them
+
+
+def test_few_values_of_a_shape_keep_no_letters_and_roles_are_named_in_errors():
+    from tabgan import ConditionError
+
+    rng = np.random.default_rng(5)
+    n = 200
+    emails = [f"{''.join(rng.choice(list('abcdefgh'), 6))}{i}@site.com" for i in range(n)]
+    emails[0] = "alice.smith@gmail.com"  # a shape of its own, kept with min_category_rows=1
+    df = pd.DataFrame({"email": emails, "x": rng.normal(size=n), "c": rng.choice(list("ab"), n),
+                       "notes": ["text"] * n})
+    synth = Synthesizer(**TINY, random_state=0, min_category_rows=1).fit(
+        df, metadata={"email": "identifier", "notes": "omit"})
+    out = synth.sample(3000, random_state=0)
+    assert not out["email"].isin(set(emails)).any()
+    assert out["email"].str.endswith("@site.com").mean() > 0.9  # a shape of 199 values
+    with pytest.raises(InvalidParameterError, match="target 'email' is declared 'identifier'"):
+        Synthesizer(**TINY, target="email").fit(df, metadata={"email": "identifier"})
+    with pytest.raises(ConditionError, match="'email' is a key or identifier"):
+        synth.sample(5, conditions={"email": "x@site.com"})
+    with pytest.raises(ConditionError, match=r"\['notes'\] were left out"):
+        synth.sample(5, conditions={"notes": "text"})

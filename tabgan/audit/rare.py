@@ -92,7 +92,9 @@ def rare_value_copies(
 
     ``holdout``: real rows never used for training (the baseline); ``k``: a training
     value held by fewer rows is rare; ``metadata``: column kinds, detected from
-    ``train`` when None."""
+    ``train`` when None. Categories the metadata declares are public (a private fit's
+    codebook, whose values a generator may write without having read them): they are
+    not counted as rare."""
     train, holdout, synthetic, _ = check_tables(train, holdout, synthetic)
     k = positive_int(k, "k")
     meta = Metadata.detect(train, metadata)
@@ -115,6 +117,9 @@ def rare_value_copies(
             continue
         counts = values.value_counts()
         rare = counts.index[counts.to_numpy() < k]
+        declared = meta[name].categories
+        if declared:
+            rare = rare[~rare.isin([str(c) for c in declared])]
         if not len(rare):
             continue
         syn, hold = read(synthetic[name]), read(holdout[name])

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..columns import numeric_values
 from ..errors import InvalidDataError, InvalidParameterError
-from ..metadata import KINDS, Metadata, detect_kind
+from ..metadata import KINDS, UNMODELLED_KINDS, Metadata, declared_columns, detect_kind
 
 __all__ = [
     "EncodedColumn",
@@ -82,6 +82,7 @@ class EncodedColumn:
     real: np.ndarray
     synthetic: np.ndarray
     categories: tuple[Any, ...] = ()
+    format: str | None = None  # of datetime strings (see ColumnMetadata.format)
 
     @property
     def is_numeric(self) -> bool:
@@ -131,15 +132,19 @@ def align_columns(real: pd.DataFrame, other: pd.DataFrame, role: str) -> pd.Data
     return other[list(real.columns)]
 
 
-def encode_column(real: pd.Series, synthetic: pd.Series, *, kind: str) -> EncodedColumn:
-    """The shared encoding of one column; ``kind`` decides numeric versus categorical."""
+def encode_column(
+    real: pd.Series, synthetic: pd.Series, *, kind: str, fmt: str | None = None
+) -> EncodedColumn:
+    """The shared encoding of one column; ``kind`` decides numeric versus categorical;
+    ``fmt``: the format of datetimes given as strings."""
     name = real.name
     if kind in ("continuous", "integer", "datetime"):
         return EncodedColumn(
             name=name,
             kind=kind,
-            real=numeric_values(name, real, kind, table="real"),
-            synthetic=numeric_values(name, synthetic, kind, table="synthetic"),
+            real=numeric_values(name, real, kind, table="real", fmt=fmt),
+            synthetic=numeric_values(name, synthetic, kind, table="synthetic", fmt=fmt),
+            format=fmt,
         )
     both = pd.concat(
         [real.reset_index(drop=True), synthetic.reset_index(drop=True)], ignore_index=True
@@ -158,7 +163,7 @@ def encode_column(real: pd.Series, synthetic: pd.Series, *, kind: str) -> Encode
 def encode_like(series: pd.Series, column: EncodedColumn, *, role: str) -> np.ndarray:
     """A third table's column (the holdout) in ``column``'s encoding; unseen categories -> -1."""
     if column.is_numeric:
-        return numeric_values(column.name, series, column.kind, table=role)
+        return numeric_values(column.name, series, column.kind, table=role, fmt=column.format)
     return np.asarray(pd.Index(column.categories).get_indexer(series), dtype="int64")
 
 
@@ -168,13 +173,26 @@ def prepare(
     """Check both tables, detect kinds from the real one and encode every column.
 
     Returns the metadata, the encoded columns (real column order) and the synthetic
-    table re-ordered like the real one.
+    table re-ordered like the real one. Columns that ``metadata`` declares keys,
+    identifiers or omitted (generated anew or left out by design) are not compared.
     """
     real = check_table(real, "real")
+    skip = [c for c, cm in declared_columns(metadata).items()
+            if cm.kind in UNMODELLED_KINDS and c in real.columns]
+    if skip:
+        if len(skip) == real.shape[1]:
+            raise InvalidDataError(
+                "Every column is declared a key, an identifier or omitted: there is nothing "
+                "to compare.")
+        real = real.drop(columns=skip)
+        synthetic = check_table(synthetic, "synthetic")
+        synthetic = synthetic.drop(columns=[c for c in skip if c in synthetic.columns])
+        metadata = {c: cm for c, cm in declared_columns(metadata).items() if c not in skip}
     synthetic = align_columns(real, check_table(synthetic, "synthetic"), "synthetic")
     meta = Metadata.detect(real, metadata)
     encoded = [
-        encode_column(real[name], synthetic[name], kind=meta[name].kind) for name in real.columns
+        encode_column(real[name], synthetic[name], kind=meta[name].kind, fmt=meta[name].format)
+        for name in real.columns
     ]
     return meta, encoded, synthetic
 
