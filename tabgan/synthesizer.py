@@ -505,7 +505,8 @@ class Synthesizer:
             resume = resume or restarted(checkpoint)
         saver = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every, resume)
         omitted = omitted_columns(metadata)  # never read: not checked either
-        check_dataframe(data.drop(columns=[c for c in omitted if c in data.columns]))
+        check_dataframe(data.drop(columns=[c for c in omitted if c in data.columns])
+                        if omitted and isinstance(data, pd.DataFrame) else data)
         if self.target is not None:
             check_target_column(self.target, data.columns)
             role = declared_columns(metadata).get(self.target)
