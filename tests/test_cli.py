@@ -172,3 +172,24 @@ def test_fit_reads_sdv_metadata_and_role_flags(tmp_path, capsys):
     capsys.readouterr()
     assert main(["fit", str(data), "-o", str(model), *TINY_ARGS, "--metadata", str(bad)]) == 2
     assert "SDV sdtype 'hotel_room'" in capsys.readouterr().err
+
+
+def test_every_subcommand_and_flag_is_documented():
+    """docs/cli.md names every subcommand and every option of the parser (a flag added
+    without its line in the reference fails here)."""
+    import argparse
+    from pathlib import Path
+
+    from tabgan.cli import build_parser
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, sub in subparsers.choices.items():
+        if f"tabgan {name}" not in doc:
+            missing.append(f"tabgan {name}")
+        for action in sub._actions:
+            missing += [f"{name} {o}" for o in action.option_strings
+                        if o.startswith("--") and o != "--help" and f"`{o}" not in doc]
+    assert not missing, f"not in docs/cli.md: {missing}"
