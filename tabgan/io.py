@@ -26,7 +26,7 @@ def read_table(path: str) -> pd.DataFrame:
         return pd.read_csv(path)
     except ImportError as exc:
         raise InvalidDataError(
-            f"Reading Parquet needs pyarrow: pip install 'tabgan[parquet]' ({exc})."
+            f"Reading Parquet needs pyarrow: pip install pyarrow (or pip install -e '.[parquet]' in tabgan's source tree) ({exc})."
         ) from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InvalidDataError(f"Could not read {path!r}: {exc}") from exc
@@ -41,7 +41,7 @@ def write_table(df: pd.DataFrame, path: str) -> None:
             df.to_csv(path, index=False)
     except ImportError as exc:
         raise InvalidDataError(
-            f"Writing Parquet needs pyarrow: pip install 'tabgan[parquet]' ({exc})."
+            f"Writing Parquet needs pyarrow: pip install pyarrow (or pip install -e '.[parquet]' in tabgan's source tree) ({exc})."
         ) from exc
 
 
@@ -81,7 +81,7 @@ class ChunkWriter:
                 import pyarrow  # noqa: F401
             except ImportError as exc:
                 raise InvalidDataError(
-                    f"Writing Parquet needs pyarrow: pip install 'tabgan[parquet]' ({exc})."
+                    f"Writing Parquet needs pyarrow: pip install pyarrow (or pip install -e '.[parquet]' in tabgan's source tree) ({exc})."
                 ) from exc
         self._made_dir = False
         if self.shards:

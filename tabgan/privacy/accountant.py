@@ -144,7 +144,8 @@ def _accountant(name: str):
         from opacus.accountants import PRVAccountant, RDPAccountant
     except ImportError as exc:  # pragma: no cover - opacus ships with the 'dp' extra
         raise ImportError(
-            "Private training (epsilon=...) needs Opacus: pip install 'tabgan[dp]'."
+            "Private training (epsilon=...) needs Opacus: pip install opacus (or pip "
+            "install -e '.[dp]' in tabgan's source tree)."
         ) from exc
     return {"rdp": RDPAccountant, "prv": PRVAccountant}[name]()
 
