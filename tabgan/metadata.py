@@ -138,13 +138,7 @@ class Metadata:
                 f"Expected a pandas DataFrame, got {type(df).__name__}. "
                 "Wrap your data with pandas.DataFrame(...) first."
             )
-        given = _coerce_overrides(overrides)
-        unknown = [c for c in given if c not in df.columns]
-        if unknown:
-            raise InvalidDataError(
-                f"Metadata names columns that are not in the table: {unknown}. "
-                f"The table has: {list(df.columns)}."
-            )
+        given = _declared_for(df, overrides)
         cols: dict[str, ColumnMetadata] = {}
         for name in df.columns:
             if name in given:
@@ -336,6 +330,18 @@ def _coerce_overrides(overrides: Any) -> dict[str, ColumnMetadata]:
     return out
 
 
+def _declared_for(df: pd.DataFrame, metadata: Any) -> dict[str, ColumnMetadata]:
+    """The declared metadata, refused if it names a column that ``df`` lacks."""
+    declared = _coerce_overrides(metadata)
+    unknown = [c for c in declared if c not in df.columns]
+    if unknown:
+        raise InvalidDataError(
+            f"Metadata names columns that are not in the table: {unknown}. "
+            f"The table has: {list(df.columns)}."
+        )
+    return declared
+
+
 def _check_format(fmt: Any) -> None:
     """Refuse a datetime format that is no ``strftime`` pattern or cannot be read back."""
     if not isinstance(fmt, str) or "%" not in fmt:
@@ -375,13 +381,7 @@ def declared_roles(
     holds datetimes is dropped: its samples keep the datetime dtype). Returns the table,
     the declared metadata of the columns left and the omitted names. ``private``: an
     error names no value or row."""
-    declared = _coerce_overrides(metadata)
-    unknown = [c for c in declared if c not in df.columns]
-    if unknown:
-        raise InvalidDataError(
-            f"Metadata names columns that are not in the table: {unknown}. "
-            f"The table has: {list(df.columns)}."
-        )
+    declared = _declared_for(df, metadata)
     omitted = [name for name, cm in declared.items() if cm.kind == "omit"]
     if len(omitted) == df.shape[1]:
         raise InvalidDataError(
@@ -422,6 +422,11 @@ def _parse_datetimes(name: str, series: pd.Series, fmt: str, *, private: bool) -
 
 
 def _read_json(text_or_path: str | os.PathLike) -> Any:
+    if not isinstance(text_or_path, (str, os.PathLike)):
+        raise InvalidDataError(
+            "Metadata must be a dict, a JSON string or the path of a JSON file; got "
+            f"{type(text_or_path).__name__}."
+        )
     text = os.fspath(text_or_path)
     if not text.lstrip().startswith("{"):
         try:

@@ -184,6 +184,14 @@ def test_bad_sdv_metadata_is_refused_with_a_message_that_names_the_problem(doc, 
         Metadata.from_sdv(doc)
 
 
+def test_metadata_that_is_no_dict_nor_file_is_refused(tmp_path):
+    for bad, message in ((123, "got int"), (["columns"], "got list"),
+                         (tmp_path / "missing.json", "Cannot read the metadata file"),
+                         ("{not json", "not valid JSON")):
+        with pytest.raises(InvalidDataError, match=message):
+            Metadata.from_sdv(bad)
+
+
 def test_plain_metadata_naming_a_column_like_an_sdv_key_is_not_taken_for_sdv():
     df = pd.DataFrame({"tables": ["a", "b"] * 5, "METADATA_SPEC_VERSION": [1, 2] * 5})
     meta = Metadata.detect(df, {"tables": "discrete", "METADATA_SPEC_VERSION": "discrete"})
