@@ -16,7 +16,13 @@ from . import _validation as v
 from .calibration import POOL, Calibration
 from .checkpoint import Checkpoint, restarted
 from .columns import check_dataframe
-from .errors import ConditionError, InvalidParameterError, ModelFileError, NotFittedError
+from .errors import (
+    ConditionError,
+    InvalidDataError,
+    InvalidParameterError,
+    ModelFileError,
+    NotFittedError,
+)
 from .fitting import (
     CTGAN_RECIPE,
     RECIPE_KEYS,
@@ -506,8 +512,15 @@ class Synthesizer:
             resume = resume or restarted(checkpoint)
         saver = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every, resume)
         omitted = omitted_columns(metadata)  # never read: not checked either
-        check_dataframe(data.drop(columns=[c for c in omitted if c in data.columns])
-                        if omitted and isinstance(data, pd.DataFrame) else data)
+        if omitted and isinstance(data, pd.DataFrame):
+            kept = data.drop(columns=[c for c in omitted if c in data.columns])
+            if kept.shape[1] == 0 and data.shape[1]:
+                raise InvalidDataError(
+                    "Every column is declared 'omit': there is nothing left to model. "
+                    "Leave out fewer columns.")
+            check_dataframe(kept)
+        else:
+            check_dataframe(data)
         if self.target is not None:
             check_target_column(self.target, data.columns)
             role = declared_columns(metadata).get(self.target)

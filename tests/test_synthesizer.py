@@ -701,6 +701,8 @@ def test_declared_keys_omitted_columns_and_date_formats(tmp_path):
     from tabgan import load
 
     df = _keyed_table()
+    with pytest.raises(InvalidDataError, match="Every column is declared 'omit'"):
+        Synthesizer(**TINY).fit(df, metadata={c: "omit" for c in df.columns})
     with pytest.raises(InvalidDataError, match="'notes' mixes value types"):
         Synthesizer(**TINY, random_state=0).fit(df, metadata={**ROLES, "notes": "discrete"})
     synth = Synthesizer(**TINY, random_state=0).fit(df, metadata=ROLES)
