@@ -207,11 +207,14 @@ def fit(
     (:mod:`tabgan.checkpoint`). ``distributed``: train data-parallel over the processes
     of a ``torchrun`` job (:mod:`tabgan.parallel`; None: when there is one)."""
     parallel = DataParallel.join(distributed, v.resolve_device(mode.params["device"]).type)
+    finished = False
     try:
-        return _fit(mode, data, metadata, checkpoint, parallel)
+        result = _fit(mode, data, metadata, checkpoint, parallel)
+        finished = True
+        return result
     finally:
         if parallel is not None:
-            parallel.close()
+            parallel.close(wait=finished)
 
 
 def _fit(

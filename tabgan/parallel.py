@@ -206,11 +206,16 @@ class DataParallel:
             )
         return torch.device("cuda", self.local_rank)
 
-    def close(self) -> None:
-        """End the process group if tabgan started it."""
+    def close(self, *, wait: bool = False) -> None:
+        """End the process group if tabgan started it. ``wait`` (after a fit that every
+        rank finished): all ranks reach this point before any tears the group down, so
+        that none closes connections another still reads in its background threads
+        (seen once as an abort of a rank in a restarted job)."""
         import torch.distributed as dist
 
         if self.owned and dist.is_initialized():
+            if wait:
+                self._collective("wait for the other processes to finish", dist.barrier)
             dist.destroy_process_group()
 
     # ----------------------------------------------------------- splitting
