@@ -372,6 +372,20 @@ def omitted_columns(metadata: "Metadata | Mapping[str, Any] | None") -> list[str
     return [name for name, cm in _coerce_overrides(metadata).items() if cm.kind == "omit"]
 
 
+def without_omitted(df: pd.DataFrame, omitted: list[str]) -> pd.DataFrame:
+    """``df`` without the ``omitted`` columns it has (``df`` itself when there are none);
+    refuses a table with nothing left."""
+    drop = [c for c in omitted if c in df.columns]
+    if not drop:
+        return df
+    if len(drop) == df.shape[1]:
+        raise InvalidDataError(
+            "Every column is declared 'omit': there is nothing left to model. Leave out "
+            "fewer columns."
+        )
+    return df.drop(columns=drop)
+
+
 def declared_roles(
     df: pd.DataFrame, metadata: "Metadata | Mapping[str, Any] | None", *, private: bool = False
 ) -> tuple[pd.DataFrame, dict[str, ColumnMetadata], list[str]]:
@@ -383,11 +397,7 @@ def declared_roles(
     error names no value or row."""
     declared = _declared_for(df, metadata)
     omitted = [name for name, cm in declared.items() if cm.kind == "omit"]
-    if len(omitted) == df.shape[1]:
-        raise InvalidDataError(
-            "Every column is declared 'omit': there is nothing left to model. Leave out "
-            "fewer columns."
-        )
+    kept = without_omitted(df, omitted)
     parse: dict[str, str] = {}
     for name, cm in list(declared.items()):
         if cm.kind == "datetime" and cm.format is not None:
@@ -395,10 +405,12 @@ def declared_roles(
                 declared[name] = replace(cm, format=None)
             else:
                 parse[name] = cm.format
-    if omitted or parse:
-        df = df.drop(columns=omitted)
+    if parse:
+        df = kept.copy() if kept is df else kept
         for name, fmt in parse.items():
             df[name] = _parse_datetimes(name, df[name], fmt, private=private)
+    else:
+        df = kept
     return df, {n: cm for n, cm in declared.items() if cm.kind != "omit"}, omitted
 
 

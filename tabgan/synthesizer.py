@@ -18,7 +18,6 @@ from .checkpoint import Checkpoint, restarted
 from .columns import check_dataframe
 from .errors import (
     ConditionError,
-    InvalidDataError,
     InvalidParameterError,
     ModelFileError,
     NotFittedError,
@@ -33,7 +32,13 @@ from .fitting import (
     fit,
 )
 from .generation import condition_targets, generate
-from .metadata import UNMODELLED_KINDS, Metadata, declared_columns, omitted_columns
+from .metadata import (
+    UNMODELLED_KINDS,
+    Metadata,
+    declared_columns,
+    omitted_columns,
+    without_omitted,
+)
 from .persistence import read_model, write_model
 from .transformer import DataTransformer
 
@@ -512,15 +517,8 @@ class Synthesizer:
             resume = resume or restarted(checkpoint)
         saver = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every, resume)
         omitted = omitted_columns(metadata)  # never read: not checked either
-        if omitted and isinstance(data, pd.DataFrame):
-            kept = data.drop(columns=[c for c in omitted if c in data.columns])
-            if kept.shape[1] == 0 and data.shape[1]:
-                raise InvalidDataError(
-                    "Every column is declared 'omit': there is nothing left to model. "
-                    "Leave out fewer columns.")
-            check_dataframe(kept)
-        else:
-            check_dataframe(data)
+        check_dataframe(without_omitted(data, omitted) if isinstance(data, pd.DataFrame)
+                        else data)
         if self.target is not None:
             check_target_column(self.target, data.columns)
             role = declared_columns(metadata).get(self.target)

@@ -177,8 +177,8 @@ def prepare(
     identifiers or omitted (generated anew or left out by design) are not compared.
     """
     real = check_table(real, "real")
-    skip = [c for c, cm in declared_columns(metadata).items()
-            if cm.kind in UNMODELLED_KINDS and c in real.columns]
+    declared = declared_columns(metadata)
+    skip = [c for c, cm in declared.items() if cm.kind in UNMODELLED_KINDS and c in real.columns]
     if skip:
         if len(skip) == real.shape[1]:
             raise InvalidDataError(
@@ -187,7 +187,7 @@ def prepare(
         real = real.drop(columns=skip)
         synthetic = check_table(synthetic, "synthetic")
         synthetic = synthetic.drop(columns=[c for c in skip if c in synthetic.columns])
-        metadata = {c: cm for c, cm in declared_columns(metadata).items() if c not in skip}
+        metadata = {c: cm for c, cm in declared.items() if c not in skip}
     synthetic = align_columns(real, check_table(synthetic, "synthetic"), "synthetic")
     meta = Metadata.detect(real, metadata)
     encoded = [
